@@ -1,0 +1,1 @@
+#include "tributary_shims.h"
