@@ -8,6 +8,10 @@ public protocol ChangeSource: Sendable {
     /// The sink durably committed everything up to `offset`: the source may now confirm it upstream
     /// (PostgreSQL standby status `flush`). Must not block.
     func acknowledge(_ offset: Offset)
+
+    /// Graceful stop: finish the source transaction in flight, then end `output` (so the engine commits
+    /// it) and return from `run` once the final position was confirmed upstream. Must not block.
+    func requestStop()
 }
 
 /// A destination for formatted change events, committed in units together with the offset.

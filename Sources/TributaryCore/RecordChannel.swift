@@ -95,6 +95,9 @@ public final class RecordChannel: Sendable {
         }
     }
 
+    /// Whether no batch is queued right now.
+    public var isEmpty: Bool { state.withLock { $0.count == 0 } }
+
     /// Non-suspending poll: the next batch if one is queued.
     public func tryNext() -> [SourceRecord]? {
         let (batch, producers): ([SourceRecord]?, [CheckedContinuation<Void, Never>]) = state.withLock { s in

@@ -23,16 +23,21 @@ public struct TableSchema: Hashable, Sendable {
     public var columns: [Column]
     /// Bumped whenever the source sees the table's shape change, so formatters can cache per version.
     public var version: Int
+    /// Key column indices in key order (primary-key order), when it differs from column order.
+    public var keyOrder: [Int]?
 
-    public init(id: TableID, columns: [Column], version: Int = 0) {
+    public init(id: TableID, columns: [Column], version: Int = 0, keyOrder: [Int]? = nil) {
         self.id = id
         self.columns = columns
         self.version = version
+        self.keyOrder = keyOrder
     }
 
-    /// Indices of key columns, in column order (PostgreSQL relation order = key order for the replica identity).
+    /// Indices of key columns in key order: `keyOrder` when set (primary-key order, as Debezium keys
+    /// are), otherwise the `isKey` columns in column order.
     public var keyColumnIndices: [Int] {
-        columns.indices.filter { columns[$0].isKey }
+        if let keyOrder { return keyOrder }
+        return columns.indices.filter { columns[$0].isKey }
     }
 
     public var hasKey: Bool { columns.contains { $0.isKey } }

@@ -1,0 +1,392 @@
+import Logging
+import NIOCore
+import PGOutput
+import TributaryCore
+
+/// One replication run: owns the catalog and replication connections on a private serial executor, so
+/// every blocking libpq call stays off the cooperative pool.
+actor ReplicationSession {
+    private nonisolated let executor = DispatchQueueExecutor(label: "tributary.postgres.replication")
+    nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
+
+    let configuration: PostgresSourceConfiguration
+    let logger: Logger
+    let control: SourceControl
+
+    private var catalog: PGConnection?
+    private var replication: PGConnection?
+    private var decoder = PGOutputDecoder()
+    private let allocator = ByteBufferAllocator()
+
+    /// Schemas as captured (nullability, key, excluded columns applied), per relation OID.
+    private var schemas: [UInt32: CapturedSchema] = [:]
+    private var lookedUpTypes: Set<UInt32> = []
+
+    // Stream state.
+    private var transaction: OpenTransaction?
+    private var lastCommitLSN: LSN?
+    /// Everything with a commit LSN below this was committed by an earlier run: skip it.
+    private var resumeLSN: UInt64 = 0
+    /// The highest offset LSN handed to the engine.
+    private var lastEmittedLSN: UInt64 = 0
+    /// The server's reported WAL send position (keepalives and XLogData `walEnd`).
+    private var serverWALEnd: UInt64 = 0
+    private var lastFlushSent: UInt64 = 0
+    private var lastStatusSent = ContinuousClock.now
+    private var lastIdleCommit = ContinuousClock.now
+    private var lastHeartbeatQuery = ContinuousClock.now
+    private var replyRequested = false
+
+    struct OpenTransaction {
+        var xid: UInt32
+        var commitLSN: LSN
+        var beginLSN: LSN
+        var commitTimeMicros: Int64
+        var nextIndex: Int64 = 0
+        var skip: Bool
+    }
+
+    /// A relation's schema as events carry it, plus how to map decoded values onto it.
+    struct CapturedSchema {
+        var schema: TableSchema
+        /// For each captured column, its index in the relation's columns.
+        var sourceIndices: [Int]
+        var captured: Bool
+        var relationOID: UInt32
+    }
+
+    init(configuration: PostgresSourceConfiguration, logger: Logger, control: SourceControl) {
+        self.configuration = configuration
+        self.logger = logger
+        self.control = control
+    }
+
+    // MARK: - Run
+
+    func run(after offset: Offset?, into output: RecordChannel) async throws {
+        defer {
+            replication = nil
+            catalog = nil
+        }
+        let catalog = try PGConnection(configuration.connection, replication: false)
+        self.catalog = catalog
+        try checkServer(catalog)
+        try preparePublication(catalog)
+        let slot = try inspectSlot(catalog, offset: offset)
+
+        let replication = try PGConnection(configuration.connection, replication: true)
+        self.replication = replication
+        let system = try replication.query("IDENTIFY_SYSTEM")
+        logger.info(
+            "connected for replication",
+            metadata: [
+                "pg.systemid": "\(system.value(0, "systemid") ?? "?")",
+                "pg.timeline": "\(system.value(0, "timeline") ?? "?")",
+                LoggingKeys.lsn: "\(system.value(0, "xlogpos") ?? "?")",
+            ])
+        if slot == nil {
+            let created = try replication.query(
+                "CREATE_REPLICATION_SLOT \(quoteIdentifier(configuration.slotName)) LOGICAL pgoutput (SNAPSHOT 'nothing')")
+            logger.notice(
+                "created replication slot",
+                metadata: [LoggingKeys.slot: "\(configuration.slotName)", LoggingKeys.lsn: "\(created.value(0, "consistent_point") ?? "?")"])
+        }
+
+        resumeLSN = offset?.lsn ?? 0
+        lastEmittedLSN = resumeLSN
+        lastFlushSent = 0
+        control.acknowledge(resumeLSN)
+        let start = LSN(resumeLSN)
+        var options = [
+            "proto_version": "'1'",
+            "publication_names": quoteLiteral(quoteIdentifier(configuration.publicationName)),
+            "messages": "'true'",
+        ]
+        for (key, value) in configuration.streamParameters where key != "streaming" {
+            options[key] = quoteLiteral(value)
+        }
+        let optionText = options.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+        try replication.startCopyBoth(
+            "START_REPLICATION SLOT \(quoteIdentifier(configuration.slotName)) LOGICAL \(start) (\(optionText))")
+        logger.notice(
+            "streaming changes",
+            metadata: [LoggingKeys.slot: "\(configuration.slotName)", LoggingKeys.lsn: "\(start)"])
+        try await stream(replication, into: output)
+        if configuration.dropSlotOnStop {
+            replication.endCopy()
+            self.replication = nil
+            _ = try? catalog.query("SELECT pg_drop_replication_slot($1)", [configuration.slotName])
+        }
+    }
+
+    // MARK: - Streaming loop
+
+    private func stream(_ replication: PGConnection, into output: RecordChannel) async throws {
+        var batch: [SourceRecord] = []
+        let maxBatch = max(1, configuration.maxBatchSize)
+        batch.reserveCapacity(maxBatch)
+        var stopDeadline: ContinuousClock.Instant?
+        lastStatusSent = .now
+        lastIdleCommit = .now
+
+        while true {
+            try Task.checkCancellation()
+            if control.stopRequested, stopDeadline == nil {
+                stopDeadline = .now + .milliseconds(configuration.shutdownTimeoutMilliseconds)
+                logger.notice("stop requested: finishing the transaction in flight")
+            }
+            if let stopDeadline {
+                if transaction == nil || ContinuousClock.now >= stopDeadline {
+                    if transaction != nil {
+                        logger.warning("stop timeout with a transaction in flight: it will be re-read on restart")
+                    }
+                    if !batch.isEmpty, transaction == nil {
+                        try await output.send(batch)
+                        batch.removeAll(keepingCapacity: true)
+                    }
+                    output.finish()
+                    try await finalAcknowledgement(replication, deadline: stopDeadline)
+                    return
+                }
+            }
+
+            try replication.consumeInput()
+            var drained = false
+            while batch.count < maxBatch {
+                switch try replication.readCopyData(allocator: allocator) {
+                case .data(var buffer):
+                    try handle(&buffer, into: &batch)
+                case .wouldBlock:
+                    drained = true
+                case .done:
+                    throw PostgresSourceError(.replicationFailed, "the server ended the replication stream")
+                }
+                if drained { break }
+            }
+            if !batch.isEmpty && (batch.count >= maxBatch || drained) {
+                try await output.send(batch)
+                batch.removeAll(keepingCapacity: true)
+            }
+            try sendStatusIfDue(replication)
+            if drained {
+                try await idleWork(into: output)
+                replication.waitReadable(milliseconds: 50)
+            }
+        }
+    }
+
+    /// When no source transaction is open and the server's WAL moved past everything we emitted, commit an
+    /// offset-only unit (a heartbeat) so the slot's confirmed LSN advances: WAL never piles up behind an idle
+    /// slot. Runs `heartbeat.action.query` at the heartbeat interval.
+    private func idleWork(into output: RecordChannel) async throws {
+        let now = ContinuousClock.now
+        let heartbeat = configuration.heartbeatIntervalMilliseconds
+        if heartbeat > 0, let query = configuration.heartbeatActionQuery,
+            now - lastHeartbeatQuery >= .milliseconds(heartbeat)
+        {
+            lastHeartbeatQuery = now
+            do {
+                try catalog?.query(query)
+            } catch {
+                logger.info("heartbeat.action.query failed", metadata: [LoggingKeys.error: "\(error)"])
+            }
+        }
+        let interval = heartbeat > 0 ? heartbeat : configuration.statusIntervalMilliseconds
+        guard transaction == nil, now - lastIdleCommit >= .milliseconds(interval) else { return }
+        lastIdleCommit = now
+        // Only when everything emitted is committed: the heartbeat then confirms nothing unsent.
+        guard serverWALEnd > lastEmittedLSN, control.acknowledged >= lastEmittedLSN else { return }
+        let offset = Offset(source: "postgresql", lsn: serverWALEnd, lsnCommit: lastCommitLSN?.rawValue)
+        lastEmittedLSN = serverWALEnd
+        // Never suspends for long: everything emitted before was already acknowledged.
+        try await output.send([.heartbeat(offset)])
+    }
+
+    private func sendStatusIfDue(_ replication: PGConnection) throws {
+        let acknowledged = control.acknowledged
+        let now = ContinuousClock.now
+        let due = now - lastStatusSent >= .milliseconds(configuration.statusIntervalMilliseconds)
+        let advanced = acknowledged > lastFlushSent && now - lastStatusSent >= .milliseconds(100)
+        guard replyRequested || due || advanced else { return }
+        try sendStatus(replication, flush: acknowledged)
+    }
+
+    private func sendStatus(_ replication: PGConnection, flush: UInt64) throws {
+        let update = StandbyStatusUpdate(
+            writeLSN: LSN(max(flush, serverWALEnd)), flushLSN: LSN(flush), applyLSN: LSN(flush),
+            clientTime: PGTime.nowPostgresMicroseconds(), replyRequested: false)
+        try replication.sendCopyData(update.encoded())
+        lastFlushSent = flush
+        lastStatusSent = .now
+        replyRequested = false
+    }
+
+    /// After the channel ended: wait until the engine committed everything emitted, confirm it to the slot.
+    private func finalAcknowledgement(_ replication: PGConnection, deadline: ContinuousClock.Instant) async throws {
+        let limit = max(deadline, .now + .seconds(5))
+        while control.acknowledged < lastEmittedLSN, ContinuousClock.now < limit {
+            try? replication.consumeInput()
+            // Keep draining keepalives so the server does not time us out.
+            while case .data(var buffer) = (try? replication.readCopyData(allocator: allocator)) ?? .wouldBlock {
+                if let message = try? ReplicationMessage.decode(from: &buffer), case .keepalive(let k) = message {
+                    serverWALEnd = max(serverWALEnd, k.walEnd.rawValue)
+                }
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        let acknowledged = control.acknowledged
+        try sendStatus(replication, flush: acknowledged)
+        replication.endCopy()
+        logger.notice(
+            "stopped: confirmed position sent",
+            metadata: [LoggingKeys.slot: "\(configuration.slotName)", LoggingKeys.lsn: "\(LSN(acknowledged))"])
+    }
+
+    // MARK: - Messages
+
+    private func handle(_ buffer: inout ByteBuffer, into batch: inout [SourceRecord]) throws {
+        switch try ReplicationMessage.decode(from: &buffer) {
+        case .keepalive(let keepalive):
+            serverWALEnd = max(serverWALEnd, keepalive.walEnd.rawValue)
+            if keepalive.replyRequested { replyRequested = true }
+        case .xLogData(let data):
+            serverWALEnd = max(serverWALEnd, data.walEnd.rawValue)
+            try handle(payload: data.payload, lsn: data.dataStart, into: &batch)
+        }
+    }
+
+    private func handle(payload: ByteBuffer, lsn: LSN, into batch: inout [SourceRecord]) throws {
+        let message = try decoder.decode(payload, at: lsn)
+        switch message {
+        case .begin(let begin):
+            let skip = begin.finalLSN.rawValue < resumeLSN
+            let commitMicros = PGTime.unixMicroseconds(fromPostgres: begin.commitTime)
+            transaction = OpenTransaction(
+                xid: begin.xid, commitLSN: begin.finalLSN, beginLSN: lsn, commitTimeMicros: commitMicros, skip: skip)
+            if !skip {
+                batch.append(.begin(TransactionBoundary(
+                    id: "\(begin.xid):\(lsn.rawValue)", timestampMicros: commitMicros,
+                    offset: Offset(source: "postgresql", lsn: lastEmittedLSN))))
+            }
+        case .commit(let commit):
+            guard let open = transaction else {
+                throw PostgresSourceError(.protocolViolation, "COMMIT at \(lsn) without BEGIN")
+            }
+            transaction = nil
+            lastCommitLSN = commit.commitLSN
+            if !open.skip {
+                let offset = Offset(
+                    source: "postgresql", lsn: commit.endLSN.rawValue, lsnCommit: commit.commitLSN.rawValue,
+                    txId: open.xid, tsUsec: open.commitTimeMicros)
+                batch.append(.commit(TransactionBoundary(
+                    id: "\(open.xid):\(lsn.rawValue)", timestampMicros: open.commitTimeMicros, offset: offset)))
+                lastEmittedLSN = max(lastEmittedLSN, commit.endLSN.rawValue)
+            }
+        case .relation(let relation):
+            try refreshSchema(relationOID: relation.oid)
+        case .type(let type):
+            try lookUpType(oid: type.oid, force: true)
+        case .insert(let insert):
+            guard let (position, time, captured) = try nextEvent(relation: insert.relationOID, lsn: lsn) else { return }
+            let after = try values(insert.newTuple, captured)
+            batch.append(.change(ChangeEvent(
+                op: .create, table: captured.schema, before: nil, after: after, position: position,
+                sourceTimestampMicros: time)))
+        case .update(let update):
+            guard let (position, time, captured) = try nextEvent(relation: update.relationOID, lsn: lsn) else { return }
+            let old = update.oldTuple ?? update.oldKey
+            let before = try old.map { try values($0, captured) }
+            var after = try values(update.newTuple, captured)
+            // REPLICA IDENTITY FULL logs the old tuple detoasted: fill unchanged TOAST columns from it
+            // instead of a placeholder.
+            if let before, update.oldTuple != nil {
+                for i in after.indices where after[i] == .unavailable && before[i] != .unavailable {
+                    after[i] = before[i]
+                }
+            }
+            batch.append(.change(ChangeEvent(
+                op: .update, table: captured.schema, before: before, after: after, position: position,
+                sourceTimestampMicros: time)))
+        case .delete(let delete):
+            guard let (position, time, captured) = try nextEvent(relation: delete.relationOID, lsn: lsn) else { return }
+            let old = delete.oldTuple ?? delete.oldKey
+            let before = try old.map { try values($0, captured) }
+            batch.append(.change(ChangeEvent(
+                op: .delete, table: captured.schema, before: before, after: nil, position: position,
+                sourceTimestampMicros: time)))
+        case .truncate(let truncate):
+            for oid in truncate.relationOIDs {
+                guard let (position, time, captured) = try nextEvent(relation: oid, lsn: lsn) else { continue }
+                batch.append(.change(ChangeEvent(
+                    op: .truncate, table: captured.schema, before: nil, after: nil, position: position,
+                    sourceTimestampMicros: time)))
+            }
+        case .message(let message):
+            try handleLogicalMessage(message, lsn: lsn, into: &batch)
+        case .origin:
+            break
+        case .streamStart, .streamStop, .streamCommit, .streamAbort:
+            throw PostgresSourceError(
+                .protocolViolation,
+                "received a streamed-transaction message at \(lsn) but streaming was not requested")
+        }
+    }
+
+    private func handleLogicalMessage(
+        _ message: PGOutputMessage.LogicalMessage, lsn: LSN, into batch: inout [SourceRecord]
+    ) throws {
+        let event = ChangeEvent.LogicalMessage(
+            prefix: message.prefix, content: message.content, transactional: message.transactional)
+        let placeholder = TableSchema(id: TableID(schema: "", name: ""), columns: [])
+        if message.transactional, var open = transaction {
+            let index = open.nextIndex
+            open.nextIndex += 1
+            transaction = open
+            guard !open.skip else { return }
+            let position = PostgresPosition(
+                commitLSN: open.commitLSN, lsn: lsn, eventIndex: index, xid: open.xid, lastCommitLSN: lastCommitLSN)
+            batch.append(.change(ChangeEvent(
+                op: .message, table: placeholder, before: nil, after: nil, position: .postgres(position),
+                sourceTimestampMicros: open.commitTimeMicros, message: event)))
+        } else {
+            // A non-transactional message is its own unit of work at its LSN.
+            guard lsn.rawValue >= resumeLSN else { return }
+            let now = PGTime.unixMicroseconds(fromPostgres: PGTime.nowPostgresMicroseconds())
+            let position = PostgresPosition(commitLSN: lsn, lsn: lsn, eventIndex: 0, xid: nil, lastCommitLSN: lastCommitLSN)
+            let offset = Offset(source: "postgresql", lsn: lsn.rawValue + 1, lsnCommit: lsn.rawValue, tsUsec: now)
+            let boundary = TransactionBoundary(id: ":\(lsn.rawValue)", timestampMicros: now, offset: offset)
+            batch.append(.begin(boundary))
+            batch.append(.change(ChangeEvent(
+                op: .message, table: placeholder, before: nil, after: nil, position: .postgres(position),
+                sourceTimestampMicros: now, message: event)))
+            batch.append(.commit(boundary))
+            lastEmittedLSN = max(lastEmittedLSN, lsn.rawValue + 1)
+        }
+    }
+
+    /// Assigns the next event index of the open transaction; nil when the event is skipped (already
+    /// committed, or its table is not captured).
+    private func nextEvent(relation oid: UInt32, lsn: LSN) throws -> (SourcePosition, Int64, CapturedSchema)? {
+        guard var open = transaction else {
+            throw PostgresSourceError(.protocolViolation, "row change at \(lsn) outside a transaction")
+        }
+        let index = open.nextIndex
+        open.nextIndex += 1
+        transaction = open
+        if open.skip { return nil }
+        guard let captured = schemas[oid] else {
+            throw PostgresSourceError(.protocolViolation, "row change at \(lsn) for relation \(oid) before its RELATION message")
+        }
+        guard captured.captured else { return nil }
+        let position = PostgresPosition(
+            commitLSN: open.commitLSN, lsn: lsn, eventIndex: index, xid: open.xid, lastCommitLSN: lastCommitLSN)
+        return (.postgres(position), open.commitTimeMicros, captured)
+    }
+
+    private func values(_ tuple: PGOutputMessage.TupleData, _ captured: CapturedSchema) throws -> [Value] {
+        let all = try decoder.values(of: tuple, relation: captured.relationOID)
+        if captured.sourceIndices.count == all.count { return all }
+        return captured.sourceIndices.map { $0 < all.count ? all[$0] : .null }
+    }
+}
+
