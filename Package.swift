@@ -35,6 +35,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(name: "EventFormat", dependencies: ["TributaryCore"], swiftSettings: swiftSettings),
+        .target(
+            name: "TributaryConfig",
+            dependencies: ["TributaryCore", .product(name: "Yams", package: "Yams")],
+            swiftSettings: swiftSettings
+        ),
 
         // MARK: - I/O modules
         .target(
@@ -64,7 +69,7 @@ let package = Package(
         .executableTarget(
             name: "tributary",
             dependencies: [
-                "TributaryCore", "PGOutput", "EventFormat", "PostgresSource", "KafkaSink", "Engine",
+                "TributaryCore", "PGOutput", "EventFormat", "PostgresSource", "KafkaSink", "Engine", "TributaryConfig",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Yams", package: "Yams"),
@@ -80,7 +85,14 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "EventFormatTests", dependencies: ["EventFormat", "TributaryCore"], swiftSettings: swiftSettings),
-        .testTarget(name: "KafkaSinkTests", dependencies: ["KafkaSink", "TributaryCore"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "TributaryConfigTests", dependencies: ["TributaryConfig", "TributaryCore"], swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "KafkaSinkTests",
+            dependencies: ["KafkaSink", "TributaryCore", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "TributaryCore"], swiftSettings: swiftSettings),
         .testTarget(
             name: "IntegrationTests",

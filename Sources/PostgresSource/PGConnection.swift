@@ -40,7 +40,9 @@ public struct PostgresConnectionSettings: Sendable, Hashable {
         var pairs: [(String, String)] = [
             ("host", host), ("port", String(port)), ("user", user), ("dbname", database),
             ("sslmode", sslMode), ("connect_timeout", String(max(1, connectTimeoutSeconds))),
-            ("application_name", applicationName),
+            ("application_name", applicationName), ("client_encoding", "UTF8"),
+            // Value text formats the decoders parse, whatever the server's defaults are.
+            ("options", "-c datestyle=ISO -c intervalstyle=postgres -c extra_float_digits=3 -c bytea_output=hex -c timezone=UTC -c lc_monetary=C"),
         ]
         if !password.isEmpty { pairs.append(("password", password)) }
         if let sslRootCert { pairs.append(("sslrootcert", sslRootCert)) }
@@ -178,6 +180,55 @@ final class PGConnection {
     private static func summary(_ sql: String) -> String {
         let words = sql.split(separator: " ", maxSplits: 3, omittingEmptySubsequences: true).prefix(3)
         return words.joined(separator: " ")
+    }
+
+    // MARK: - COPY OUT (snapshot)
+
+    /// Runs `COPY (…) TO STDOUT` and hands every row (text format) to `row`. Wraps `PQgetCopyData` in
+    /// blocking mode; the row buffer is freed right after the callback.
+    func copyOut(_ sql: String, row: (UnsafeRawBufferPointer) throws -> Void) throws {
+        guard let start = PQexec(conn, sql) else {
+            throw PostgresSourceError(.connectionFailed, "COPY failed: \(errorMessage)", sqlState: "08006")
+        }
+        let status = PQresultStatus(start)
+        if status != PGRES_COPY_OUT {
+            let sqlState = PQresultErrorField(start, Int32(UInt8(ascii: "C"))).map { String(cString: $0) }
+            let message = PQresultErrorMessage(start).map { String(cString: $0) } ?? errorMessage
+            PQclear(start)
+            throw PostgresSourceError(
+                .queryFailed, "COPY failed: \(message.trimmingTrailingWhitespace())", sqlState: sqlState)
+        }
+        PQclear(start)
+        var failure: (any Error)?
+        while true {
+            var pointer: UnsafeMutablePointer<CChar>? = nil
+            let length = PQgetCopyData(conn, &pointer, 0)
+            if length > 0, let pointer {
+                defer { PQfreemem(pointer) }
+                // After a callback failure keep draining so the connection stays usable.
+                if failure == nil {
+                    do {
+                        try row(UnsafeRawBufferPointer(start: pointer, count: Int(length)))
+                    } catch {
+                        failure = error
+                    }
+                }
+                continue
+            }
+            if length == -1 { break }
+            throw PostgresSourceError(.connectionFailed, "COPY interrupted: \(errorMessage)", sqlState: "08006")
+        }
+        var message: String?
+        var sqlState: String?
+        while let result = PQgetResult(conn) {
+            if PQresultStatus(result) == PGRES_FATAL_ERROR {
+                message = PQresultErrorMessage(result).map { String(cString: $0).trimmingTrailingWhitespace() }
+                sqlState = PQresultErrorField(result, Int32(UInt8(ascii: "C"))).map { String(cString: $0) }
+            }
+            PQclear(result)
+        }
+        if let message { throw PostgresSourceError(.queryFailed, "COPY failed: \(message)", sqlState: sqlState) }
+        if let failure { throw failure }
     }
 
     // MARK: - COPY BOTH (replication)

@@ -102,24 +102,18 @@ extension ReplicationSession {
     struct SlotState {
         var confirmedFlush: UInt64
         var restart: UInt64
-        var walStatus: String?
+        var lost: Bool
     }
 
-    /// Looks up the slot and reconciles it with the stored offset. Nil when the slot does not exist yet.
-    func inspectSlot(_ catalog: PGConnection, offset: Offset?) throws -> SlotState? {
+    /// Looks up the slot: nil when it does not exist. Throws when it cannot be used at all (other plugin or
+    /// database, in use by another connection).
+    func inspectSlot(_ catalog: PGConnection) throws -> SlotState? {
         let result = try catalog.query("""
             SELECT plugin, database, confirmed_flush_lsn, restart_lsn, wal_status, active_pid
             FROM pg_replication_slots WHERE slot_name = $1
             """, [configuration.slotName])
         let slot = configuration.slotName
-        guard !result.rows.isEmpty else {
-            if let lsn = offset?.lsn, lsn > 0 {
-                throw PostgresSourceError(
-                    .slotMissing,
-                    "replication slot '\(slot)' does not exist, but the stored offset is at \(LSN(lsn)): changes after it cannot be re-read. Re-snapshot (snapshot.mode: when_needed or always) or reset the offset (tributary offsets reset)")
-            }
-            return nil
-        }
+        guard !result.rows.isEmpty else { return nil }
         if let plugin = result.value(0, "plugin"), plugin != "pgoutput" {
             throw PostgresSourceError(.configuration, "replication slot '\(slot)' uses plugin '\(plugin)'; Tributary needs pgoutput: choose another slot.name")
         }
@@ -129,33 +123,71 @@ extension ReplicationSession {
         if let active = result.value(0, "active_pid") {
             throw PostgresSourceError(.slotInUse, "replication slot '\(slot)' is in use by server process \(active) (another agent, or the connection of a run that just died); retrying")
         }
-        let walStatus = result.value(0, "wal_status")
-        if walStatus == "lost" {
-            throw PostgresSourceError(
-                .slotInvalidated,
-                "replication slot '\(slot)' was invalidated (max_slot_wal_keep_size): the WAL it needed is gone. Drop the slot and re-snapshot (snapshot.mode: when_needed)")
-        }
         let confirmed = result.value(0, "confirmed_flush_lsn").flatMap { LSN(string: $0) }?.rawValue ?? 0
         let restart = result.value(0, "restart_lsn").flatMap { LSN(string: $0) }?.rawValue ?? 0
-        if let lsn = offset?.lsn, lsn > 0, lsn < confirmed {
+        return SlotState(confirmedFlush: confirmed, restart: restart, lost: result.value(0, "wal_status") == "lost")
+    }
+
+    enum StartPlan: Equatable {
+        /// Stream from the offset (or the slot's position when there is none).
+        case stream
+        /// Take a new snapshot from a (re)created slot's exported snapshot, then stream.
+        case freshSnapshot
+        /// Continue an interrupted snapshot (its progress is in the offset), then stream.
+        case resumeSnapshot
+    }
+
+    /// Reconciles the stored offset with the slot and the snapshot mode (issue: start-up reconciliation).
+    /// Every case either has a plan or is refused with a message naming the fix.
+    func decideStart(offset: Offset?, slot: SlotState?) throws -> StartPlan {
+        let mode = configuration.snapshot.mode
+        let name = configuration.slotName
+        let canResnapshot = mode == .whenNeeded || mode == .always
+        if mode == .always { return .freshSnapshot }
+        guard let offset else {
+            return mode == .noData ? .stream : .freshSnapshot
+        }
+        if let slot, slot.lost {
+            if canResnapshot { return .freshSnapshot }
+            throw PostgresSourceError(
+                .slotInvalidated,
+                "replication slot '\(name)' was invalidated (max_slot_wal_keep_size): the WAL it needed is gone. Set snapshot.mode: when_needed to re-snapshot automatically, or drop the slot and run `tributary offsets reset`")
+        }
+        guard let slot else {
+            if canResnapshot { return .freshSnapshot }
+            throw PostgresSourceError(
+                .slotMissing,
+                "replication slot '\(name)' does not exist, but the stored offset is at \(LSN(offset.lsn ?? 0)): changes after it cannot be re-read. Set snapshot.mode: when_needed to re-snapshot, or run `tributary offsets reset` to start over")
+        }
+        if offset.snapshot != nil {
+            return mode == .noData ? .stream : .resumeSnapshot
+        }
+        if let lsn = offset.lsn, lsn < slot.confirmedFlush {
+            if canResnapshot { return .freshSnapshot }
             throw PostgresSourceError(
                 .positionUnavailable,
-                "the stored offset \(LSN(lsn)) is behind slot '\(slot)' (confirmed_flush_lsn \(LSN(confirmed))): changes in between cannot be re-read. Accept the gap with `tributary offsets set --lsn \(LSN(confirmed))`, or re-snapshot")
+                "the stored offset \(LSN(lsn)) is behind slot '\(name)' (confirmed_flush_lsn \(LSN(slot.confirmedFlush))): the slot cannot re-send changes in between. Accept the gap with `tributary offsets set --lsn \(LSN(slot.confirmedFlush))`, or re-snapshot (snapshot.mode: when_needed)")
         }
-        return SlotState(confirmedFlush: confirmed, restart: restart, walStatus: walStatus)
+        return .stream
     }
 
     // MARK: - Relations and types
 
+    static let primaryKeyQuery = """
+        SELECT a.attname FROM pg_index i
+        JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey)
+        WHERE i.indrelid = $1 AND i.indisprimary
+        ORDER BY array_position(i.indkey::int2[], a.attnum)
+        """
+
     /// Rebuilds the captured schema of a relation after a RELATION message: nullability and primary key
     /// from the catalog, `message.key.columns`, excluded columns; bumps the version when the shape changed.
     func refreshSchema(relationOID oid: UInt32) throws {
-        for column in try decoder.relationColumnTypes(oid) {
+        for column in decoder.relation(forOID: oid)?.columns.map(\.typeOID) ?? [] {
             try lookUpType(oid: column, force: false)
         }
-        var schema = try decoder.tableSchema(forRelation: oid)
-        let id = schema.id
-        let captured = configuration.captureTable(id)
+        let decoded = try decoder.tableSchema(forRelation: oid)
+        let captured = configuration.captureTable(decoded.id)
         var notNull: Set<String> = []
         var primaryKey: [String] = []
         if captured, let catalog {
@@ -163,39 +195,9 @@ extension ReplicationSession {
                 "SELECT attname FROM pg_attribute WHERE attrelid = $1 AND attnum > 0 AND NOT attisdropped AND attnotnull",
                 [String(oid)])
             notNull = Set(attributes.rows.compactMap { $0[0] })
-            let key = try catalog.query("""
-                SELECT a.attname FROM pg_index i
-                JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey)
-                WHERE i.indrelid = $1 AND i.indisprimary
-                ORDER BY array_position(i.indkey::int2[], a.attnum)
-                """, [String(oid)])
-            primaryKey = key.rows.compactMap { $0[0] }
+            primaryKey = try catalog.query(Self.primaryKeyQuery, [String(oid)]).rows.compactMap { $0[0] }
         }
-        let overrides = configuration.keyColumns(id, schema.columns.map(\.name))
-        var sourceIndices: [Int] = []
-        var columns: [Column] = []
-        for (index, var column) in schema.columns.enumerated() {
-            if configuration.excludeColumn(id, column.name) { continue }
-            column.isOptional = !notNull.contains(column.name)
-            if let overrides {
-                column.isKey = overrides.contains(column.name)
-            } else if !primaryKey.isEmpty {
-                column.isKey = primaryKey.contains(column.name)
-            }
-            // Otherwise keep pgoutput's key flags (REPLICA IDENTITY USING INDEX); with FULL and no primary
-            // key every column is flagged, and Debezium emits a null key.
-            sourceIndices.append(index)
-            columns.append(column)
-        }
-        if overrides == nil, primaryKey.isEmpty, columns.allSatisfy(\.isKey), columns.count > 0,
-            schema.columns.count == columns.count
-        {
-            for i in columns.indices { columns[i].isKey = false }
-        }
-        let keyNames = overrides ?? primaryKey
-        let keyOrder = keyNames.compactMap { name in columns.firstIndex { $0.name == name } }
-        schema.columns = columns
-        schema.keyOrder = keyOrder.isEmpty ? nil : keyOrder
+        var (schema, sourceIndices) = applyCaptureRules(decoded, notNull: notNull, primaryKey: primaryKey, pgoutputKeys: true)
         let previous = schemas[oid]
         if let previous, previous.schema.columns == schema.columns, previous.schema.keyOrder == schema.keyOrder {
             schema.version = previous.schema.version
@@ -205,10 +207,44 @@ extension ReplicationSession {
         schemas[oid] = CapturedSchema(schema: schema, sourceIndices: sourceIndices, captured: captured, relationOID: oid)
     }
 
+    /// The rules that turn a table's columns into the captured schema, shared by streaming and snapshot:
+    /// nullability, key = `message.key.columns` override, else the primary key (in key order), else (streaming
+    /// only) pgoutput's replica-identity key flags unless every column is flagged (REPLICA IDENTITY FULL
+    /// without a key: Debezium's null key); `column.exclude.list` drops columns.
+    /// Returns the schema and, per kept column, its index among the table's columns.
+    func applyCaptureRules(
+        _ table: TableSchema, notNull: Set<String>, primaryKey: [String], pgoutputKeys: Bool
+    ) -> (TableSchema, [Int]) {
+        let id = table.id
+        let overrides = configuration.keyColumns(id, table.columns.map(\.name))
+        let allFlagged = !table.columns.isEmpty && table.columns.allSatisfy(\.isKey)
+        var sourceIndices: [Int] = []
+        var columns: [Column] = []
+        for (index, var column) in table.columns.enumerated() {
+            if configuration.excludeColumn(id, column.name) { continue }
+            column.isOptional = !notNull.contains(column.name)
+            if let overrides {
+                column.isKey = overrides.contains(column.name)
+            } else if !primaryKey.isEmpty {
+                column.isKey = primaryKey.contains(column.name)
+            } else {
+                column.isKey = pgoutputKeys && column.isKey && !allFlagged
+            }
+            sourceIndices.append(index)
+            columns.append(column)
+        }
+        let keyNames = overrides ?? primaryKey
+        let keyOrder = keyNames.compactMap { name in columns.firstIndex { $0.name == name } }
+        var schema = table
+        schema.columns = columns
+        schema.keyOrder = keyOrder.isEmpty ? nil : keyOrder
+        return (schema, sourceIndices)
+    }
+
     /// Registers a user-defined type (enum, domain, array of one, other) with the decoder's type registry.
     func lookUpType(oid: UInt32, force: Bool) throws {
         guard oid >= 16384, let catalog else { return }
-        if !force, lookedUpTypes.contains(oid) || decoder.typeRegistry.knows(oid: oid) { return }
+        if !force, lookedUpTypes.contains(oid) { return }
         lookedUpTypes.insert(oid)
         let result = try catalog.query("""
             SELECT t.typname, t.typtype, t.typbasetype, t.typtypmod, t.typelem, t.typcategory,

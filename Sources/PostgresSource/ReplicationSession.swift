@@ -13,29 +13,29 @@ actor ReplicationSession {
     let logger: Logger
     let control: SourceControl
 
-    private var catalog: PGConnection?
-    private var replication: PGConnection?
-    private var decoder = PGOutputDecoder()
+    var catalog: PGConnection?
+    var replication: PGConnection?
+    var decoder = PGOutputDecoder()
     private let allocator = ByteBufferAllocator()
 
     /// Schemas as captured (nullability, key, excluded columns applied), per relation OID.
-    private var schemas: [UInt32: CapturedSchema] = [:]
-    private var lookedUpTypes: Set<UInt32> = []
+    var schemas: [UInt32: CapturedSchema] = [:]
+    var lookedUpTypes: Set<UInt32> = []
 
     // Stream state.
-    private var transaction: OpenTransaction?
-    private var lastCommitLSN: LSN?
+    var transaction: OpenTransaction?
+    var lastCommitLSN: LSN?
     /// Everything with a commit LSN below this was committed by an earlier run: skip it.
-    private var resumeLSN: UInt64 = 0
+    var resumeLSN: UInt64 = 0
     /// The highest offset LSN handed to the engine.
-    private var lastEmittedLSN: UInt64 = 0
+    var lastEmittedLSN: UInt64 = 0
     /// The server's reported WAL send position (keepalives and XLogData `walEnd`).
-    private var serverWALEnd: UInt64 = 0
-    private var lastFlushSent: UInt64 = 0
-    private var lastStatusSent = ContinuousClock.now
-    private var lastIdleCommit = ContinuousClock.now
-    private var lastHeartbeatQuery = ContinuousClock.now
-    private var replyRequested = false
+    var serverWALEnd: UInt64 = 0
+    var lastFlushSent: UInt64 = 0
+    var lastStatusSent = ContinuousClock.now
+    var lastIdleCommit = ContinuousClock.now
+    var lastHeartbeatQuery = ContinuousClock.now
+    var replyRequested = false
 
     struct OpenTransaction {
         var xid: UInt32
@@ -72,7 +72,11 @@ actor ReplicationSession {
         self.catalog = catalog
         try checkServer(catalog)
         try preparePublication(catalog)
-        let slot = try inspectSlot(catalog, offset: offset)
+        let slot = try inspectSlot(catalog)
+        let plan = try decideStart(offset: offset, slot: slot)
+        // The stored offset is committed: heartbeats may move past it once the stream is idle.
+        if let lsn = offset?.lsn { control.acknowledge(lsn) }
+        lastEmittedLSN = offset?.lsn ?? 0
 
         let replication = try PGConnection(configuration.connection, replication: true)
         self.replication = replication
@@ -83,20 +87,66 @@ actor ReplicationSession {
                 "pg.systemid": "\(system.value(0, "systemid") ?? "?")",
                 "pg.timeline": "\(system.value(0, "timeline") ?? "?")",
                 LoggingKeys.lsn: "\(system.value(0, "xlogpos") ?? "?")",
+                "pg.start": "\(plan)",
             ])
-        if slot == nil {
-            let created = try replication.query(
-                "CREATE_REPLICATION_SLOT \(quoteIdentifier(configuration.slotName)) LOGICAL pgoutput (SNAPSHOT 'nothing')")
-            logger.notice(
-                "created replication slot",
-                metadata: [LoggingKeys.slot: "\(configuration.slotName)", LoggingKeys.lsn: "\(created.value(0, "consistent_point") ?? "?")"])
+        let slotName = quoteIdentifier(configuration.slotName)
+        var start = offset
+        switch plan {
+        case .freshSnapshot:
+            if slot != nil {
+                logger.notice("dropping replication slot to take a new snapshot", metadata: [LoggingKeys.slot: "\(configuration.slotName)"])
+                try catalog.query("SELECT pg_drop_replication_slot($1)", [configuration.slotName])
+            }
+            let created = try replication.query("CREATE_REPLICATION_SLOT \(slotName) LOGICAL pgoutput (SNAPSHOT 'export')")
+            guard let point = created.value(0, "consistent_point").flatMap({ LSN(string: $0) }),
+                let snapshotName = created.value(0, "snapshot_name")
+            else {
+                throw PostgresSourceError(.replicationFailed, "CREATE_REPLICATION_SLOT returned no consistent point or snapshot")
+            }
+            logger.notice("created replication slot with an exported snapshot", metadata: [LoggingKeys.slot: "\(configuration.slotName)", LoggingKeys.lsn: "\(point)"])
+            guard let reached = try await runSnapshot(snapshotName: snapshotName, consistentPoint: point, progress: nil, into: output) else {
+                return try await stopDuringSnapshot(output)
+            }
+            start = reached
+        case .resumeSnapshot:
+            // The exported snapshot died with the run that created it. Continue with a new snapshot taken now:
+            // the stream starts at the original consistent point and replays every change since, so each row
+            // ends in its final state (rows of the remaining chunks may see a change twice).
+            guard let progress = offset?.snapshot, let pointValue = progress.lsn else {
+                throw PostgresSourceError(.configuration, "the stored snapshot progress has no LSN: run `tributary offsets reset`")
+            }
+            let point = LSN(pointValue)
+            let exporter = try PGConnection(configuration.connection, replication: false)
+            try exporter.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            guard let snapshotName = try exporter.query("SELECT pg_export_snapshot()").rows.first?.first ?? nil else {
+                throw PostgresSourceError(.queryFailed, "pg_export_snapshot() returned nothing")
+            }
+            logger.notice("resuming the interrupted snapshot", metadata: [LoggingKeys.lsn: "\(point)", "snapshot.tables.done": "\(progress.completedTables.count)"])
+            guard let reached = try await runSnapshot(snapshotName: snapshotName, consistentPoint: point, progress: progress, into: output) else {
+                return try await stopDuringSnapshot(output)
+            }
+            start = reached
+            try exporter.query("COMMIT")
+        case .stream:
+            if slot == nil {
+                let created = try replication.query("CREATE_REPLICATION_SLOT \(slotName) LOGICAL pgoutput (SNAPSHOT 'nothing')")
+                logger.notice(
+                    "created replication slot",
+                    metadata: [LoggingKeys.slot: "\(configuration.slotName)", LoggingKeys.lsn: "\(created.value(0, "consistent_point") ?? "?")"])
+            }
         }
 
-        resumeLSN = offset?.lsn ?? 0
-        lastEmittedLSN = resumeLSN
+        if configuration.snapshot.mode == .initialOnly {
+            output.finish()
+            try await waitForAcknowledgement(of: lastEmittedLSN)
+            logger.notice("snapshot.mode initial_only: snapshot published, not streaming")
+            return
+        }
+
+        resumeLSN = start?.lsn ?? 0
+        lastEmittedLSN = max(lastEmittedLSN, resumeLSN)
         lastFlushSent = 0
-        control.acknowledge(resumeLSN)
-        let start = LSN(resumeLSN)
+        let startLSN = LSN(resumeLSN)
         var options = [
             "proto_version": "'1'",
             "publication_names": quoteLiteral(quoteIdentifier(configuration.publicationName)),
@@ -106,16 +156,27 @@ actor ReplicationSession {
             options[key] = quoteLiteral(value)
         }
         let optionText = options.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
-        try replication.startCopyBoth(
-            "START_REPLICATION SLOT \(quoteIdentifier(configuration.slotName)) LOGICAL \(start) (\(optionText))")
-        logger.notice(
-            "streaming changes",
-            metadata: [LoggingKeys.slot: "\(configuration.slotName)", LoggingKeys.lsn: "\(start)"])
+        try replication.startCopyBoth("START_REPLICATION SLOT \(slotName) LOGICAL \(startLSN) (\(optionText))")
+        logger.notice("streaming changes", metadata: [LoggingKeys.slot: "\(configuration.slotName)", LoggingKeys.lsn: "\(startLSN)"])
         try await stream(replication, into: output)
         if configuration.dropSlotOnStop {
-            replication.endCopy()
             self.replication = nil
             _ = try? catalog.query("SELECT pg_drop_replication_slot($1)", [configuration.slotName])
+        }
+    }
+
+    /// A graceful stop between snapshot chunks: the committed progress lets the next run resume.
+    private func stopDuringSnapshot(_ output: RecordChannel) async throws {
+        output.finish()
+        try await waitForAcknowledgement(of: lastEmittedLSN)
+        logger.notice("stopped during the snapshot; the next run resumes after the last committed chunk")
+    }
+
+    /// Waits (bounded by the shutdown timeout) until the engine committed everything up to `lsn`.
+    func waitForAcknowledgement(of lsn: UInt64) async throws {
+        let deadline = ContinuousClock.now + .milliseconds(max(5_000, configuration.shutdownTimeoutMilliseconds))
+        while control.acknowledged < lsn, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(20))
         }
     }
 
@@ -213,8 +274,8 @@ actor ReplicationSession {
 
     private func sendStatus(_ replication: PGConnection, flush: UInt64) throws {
         let update = StandbyStatusUpdate(
-            writeLSN: LSN(max(flush, serverWALEnd)), flushLSN: LSN(flush), applyLSN: LSN(flush),
-            clientTime: PGTime.nowPostgresMicroseconds(), replyRequested: false)
+            write: LSN(max(flush, serverWALEnd)), flush: LSN(flush), apply: LSN(flush),
+            clientTime: PGEpoch.postgresMicros(fromUnixMicros: PGClock.nowUnixMicros()), replyRequested: false)
         try replication.sendCopyData(update.encoded())
         lastFlushSent = flush
         lastStatusSent = .now
@@ -260,13 +321,13 @@ actor ReplicationSession {
         switch message {
         case .begin(let begin):
             let skip = begin.finalLSN.rawValue < resumeLSN
-            let commitMicros = PGTime.unixMicroseconds(fromPostgres: begin.commitTime)
+            let commitMicros = PGEpoch.unixMicros(fromPostgresMicros: begin.commitTime)
             transaction = OpenTransaction(
                 xid: begin.xid, commitLSN: begin.finalLSN, beginLSN: lsn, commitTimeMicros: commitMicros, skip: skip)
             if !skip {
                 batch.append(.begin(TransactionBoundary(
                     id: "\(begin.xid):\(lsn.rawValue)", timestampMicros: commitMicros,
-                    offset: Offset(source: "postgresql", lsn: lastEmittedLSN))))
+                    offset: Offset(source: "postgresql", lsn: lastEmittedLSN), xid: begin.xid, lsn: lsn)))
             }
         case .commit(let commit):
             guard let open = transaction else {
@@ -279,7 +340,8 @@ actor ReplicationSession {
                     source: "postgresql", lsn: commit.endLSN.rawValue, lsnCommit: commit.commitLSN.rawValue,
                     txId: open.xid, tsUsec: open.commitTimeMicros)
                 batch.append(.commit(TransactionBoundary(
-                    id: "\(open.xid):\(lsn.rawValue)", timestampMicros: open.commitTimeMicros, offset: offset)))
+                    id: "\(open.xid):\(lsn.rawValue)", timestampMicros: open.commitTimeMicros, offset: offset,
+                    xid: open.xid, lsn: lsn)))
                 lastEmittedLSN = max(lastEmittedLSN, commit.endLSN.rawValue)
             }
         case .relation(let relation):
@@ -336,9 +398,9 @@ actor ReplicationSession {
         _ message: PGOutputMessage.LogicalMessage, lsn: LSN, into batch: inout [SourceRecord]
     ) throws {
         let event = ChangeEvent.LogicalMessage(
-            prefix: message.prefix, content: message.content, transactional: message.transactional)
+            prefix: message.prefix, content: Array(message.content.readableBytesView), transactional: message.isTransactional)
         let placeholder = TableSchema(id: TableID(schema: "", name: ""), columns: [])
-        if message.transactional, var open = transaction {
+        if message.isTransactional, var open = transaction {
             let index = open.nextIndex
             open.nextIndex += 1
             transaction = open
@@ -351,7 +413,7 @@ actor ReplicationSession {
         } else {
             // A non-transactional message is its own unit of work at its LSN.
             guard lsn.rawValue >= resumeLSN else { return }
-            let now = PGTime.unixMicroseconds(fromPostgres: PGTime.nowPostgresMicroseconds())
+            let now = PGClock.nowUnixMicros()
             let position = PostgresPosition(commitLSN: lsn, lsn: lsn, eventIndex: 0, xid: nil, lastCommitLSN: lastCommitLSN)
             let offset = Offset(source: "postgresql", lsn: lsn.rawValue + 1, lsnCommit: lsn.rawValue, tsUsec: now)
             let boundary = TransactionBoundary(id: ":\(lsn.rawValue)", timestampMicros: now, offset: offset)
@@ -383,7 +445,7 @@ actor ReplicationSession {
         return (.postgres(position), open.commitTimeMicros, captured)
     }
 
-    private func values(_ tuple: PGOutputMessage.TupleData, _ captured: CapturedSchema) throws -> [Value] {
+    private func values(_ tuple: TupleData, _ captured: CapturedSchema) throws -> [Value] {
         let all = try decoder.values(of: tuple, relation: captured.relationOID)
         if captured.sourceIndices.count == all.count { return all }
         return captured.sourceIndices.map { $0 < all.count ? all[$0] : .null }

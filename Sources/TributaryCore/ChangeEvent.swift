@@ -70,11 +70,22 @@ public struct TransactionBoundary: Sendable, Hashable {
     public var timestampMicros: Int64
     /// The position that is fully done once this transaction is committed (on `.commit`).
     public var offset: Offset
+    /// True for the boundaries of a snapshot chunk: not a source transaction, so no transaction metadata.
+    public var isSnapshotChunk: Bool
+    /// PostgreSQL: the transaction id and the LSN of the BEGIN/COMMIT message (Debezium's metadata ids).
+    public var xid: UInt32?
+    public var lsn: LSN?
 
-    public init(id: String, timestampMicros: Int64, offset: Offset) {
+    public init(
+        id: String, timestampMicros: Int64, offset: Offset, isSnapshotChunk: Bool = false, xid: UInt32? = nil,
+        lsn: LSN? = nil
+    ) {
         self.id = id
         self.timestampMicros = timestampMicros
         self.offset = offset
+        self.isSnapshotChunk = isSnapshotChunk
+        self.xid = xid
+        self.lsn = lsn
     }
 }
 

@@ -57,13 +57,17 @@ public struct SnapshotProgress: Sendable, Hashable, Codable {
     public var completedTables: [String]
     /// Per table in progress: the chunks already published (chunk index list).
     public var completedChunks: [String: [Int]]
+    /// Per table: heap pages per chunk, fixed when the table's first chunk was planned so that a resumed
+    /// snapshot cuts the same chunks.
+    public var chunkPages: [String: Int]
 
     public init(lsn: UInt64? = nil, snapshotName: String? = nil, completedTables: [String] = [],
-                completedChunks: [String: [Int]] = [:]) {
+                completedChunks: [String: [Int]] = [:], chunkPages: [String: Int] = [:]) {
         self.lsn = lsn
         self.snapshotName = snapshotName
         self.completedTables = completedTables
         self.completedChunks = completedChunks
+        self.chunkPages = chunkPages
     }
 
     enum CodingKeys: String, CodingKey {
@@ -71,5 +75,6 @@ public struct SnapshotProgress: Sendable, Hashable, Codable {
         case snapshotName = "snapshot_name"
         case completedTables = "completed_tables"
         case completedChunks = "completed_chunks"
+        case chunkPages = "chunk_pages"
     }
 }

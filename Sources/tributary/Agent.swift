@@ -80,6 +80,24 @@ struct Agent {
         }
     }
 
+    static func formatOptions(_ c: AgentConfiguration) -> FormatOptions {
+        var o = FormatOptions(topicPrefix: c.topicPrefix, databaseName: c.postgres.databaseName)
+        let f = c.format
+        o.topicDelimiter = c.topicDelimiter
+        o.connector = "postgresql"
+        o.schemasEnable = f.valueSchemasEnabled
+        o.decimalHandling = FormatOptions.DecimalHandling(rawValue: f.decimalHandlingMode.rawValue) ?? .precise
+        o.timePrecision = FormatOptions.TimePrecision(rawValue: f.timePrecisionMode.rawValue) ?? .adaptive
+        o.binaryHandling = FormatOptions.BinaryHandling(rawValue: f.binaryHandlingMode.rawValue) ?? .bytes
+        o.intervalHandling = FormatOptions.IntervalHandling(rawValue: f.intervalHandlingMode.rawValue) ?? .numeric
+        o.tombstonesOnDelete = f.tombstonesOnDelete
+        o.provideTransactionMetadata = f.provideTransactionMetadata
+        o.transactionTopic = c.transactionTopic
+        o.heartbeatTopicPrefix = c.heartbeat.topicPrefix
+        o.unavailableValuePlaceholder = f.unavailableValuePlaceholder
+        return o
+    }
+
     /// Runs the engine; SIGTERM/SIGINT request a graceful stop (bounded by `shutdown.timeout.ms` in the
     /// source), a second signal cancels at once.
     func runUntilStopped() async throws {
@@ -118,7 +136,8 @@ struct Agent {
 }
 
 /// Delivers POSIX signals as an async sequence (Dispatch signal sources; the default action is disabled).
-final class SignalWatcher: Sendable {
+final class SignalWatcher: @unchecked Sendable {
+    // @unchecked Sendable: `sources` is immutable after init and only kept alive here, never touched again.
     let stream: AsyncStream<Int32>
     private let sources: [any DispatchSourceSignal]
 

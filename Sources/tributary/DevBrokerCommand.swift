@@ -34,8 +34,8 @@ struct DevBrokerCommand: AsyncParsableCommand {
         LoggingBootstrap.bootstrap(level: Logger.Level(rawValue: logLevel) ?? .notice, json: false)
         let logger = Logger(label: "tributary.dev-broker")
         let broker = try DevBroker(brokerCount: brokers, logger: logger)
-        print(broker.bootstrapServers)
-        fflush(stdout)
+        // Unbuffered, so a parent reading our stdout sees the line at once.
+        FileHandle.standardOutput.write(Data((broker.bootstrapServers + "\n").utf8))
         if let bootstrapFile {
             try OffsetFile.write(Array((broker.bootstrapServers + "\n").utf8), to: bootstrapFile)
         }

@@ -43,7 +43,7 @@ actor KafkaChangeSink: ChangeSink {
 
     private func initialize() async throws {
         guard !initialized else { return }
-        try await offsets.ensureTopic(name: offsetTopic, timeout: .seconds(5))
+        try await offsets.ensureTopic(name: offsetTopic, timeout: .seconds(2))
         try await producer.initTransactions(timeout: .seconds(30))
         initialized = true
     }
@@ -65,11 +65,11 @@ actor KafkaChangeSink: ChangeSink {
         for record in records {
             switch record {
             case .begin(let boundary):
-                formatter.beginTransaction(boundary, into: &buffer)
+                if !boundary.isSnapshotChunk { formatter.beginTransaction(boundary, xid: boundary.xid, lsn: boundary.lsn, into: &buffer) }
             case .change(let event):
-                formatter.format(event, into: &buffer)
+                try formatter.format(event, into: &buffer)
             case .commit(let boundary):
-                formatter.endTransaction(boundary, into: &buffer)
+                if !boundary.isSnapshotChunk { formatter.endTransaction(boundary, xid: boundary.xid, lsn: boundary.lsn, into: &buffer) }
             case .heartbeat:
                 if heartbeatsEnabled {
                     buffer.append(formatter.heartbeat(timestampMillis: Self.nowMillis()))
@@ -82,7 +82,7 @@ actor KafkaChangeSink: ChangeSink {
 
     private func produceBuffered() async throws {
         for record in buffer {
-            var headers = record.headers.map { ($0.name, $0.value) }
+            var headers = record.headers.map { ($0.key, $0.value) }
             headers.append((Self.unitHeader, unitID))
             try await producer.produce(topic: record.topic, key: record.key, value: record.value, headers: headers)
         }

@@ -44,9 +44,9 @@ actor StreamChangeSink: ChangeSink {
     func write(_ records: [SourceRecord]) async throws {
         for record in records {
             switch record {
-            case .begin(let b): formatter.beginTransaction(b, into: &buffer)
-            case .change(let e): formatter.format(e, into: &buffer)
-            case .commit(let b): formatter.endTransaction(b, into: &buffer)
+            case .begin(let b): if !b.isSnapshotChunk { formatter.beginTransaction(b, xid: b.xid, lsn: b.lsn, into: &buffer) }
+            case .change(let e): try formatter.format(e, into: &buffer)
+            case .commit(let b): if !b.isSnapshotChunk { formatter.endTransaction(b, xid: b.xid, lsn: b.lsn, into: &buffer) }
             case .heartbeat:
                 if heartbeatsEnabled { buffer.append(formatter.heartbeat(timestampMillis: KafkaChangeSink.nowMillis())) }
             }
