@@ -33,8 +33,13 @@ struct ConnectSchema: Sendable {
     var items: [ConnectSchema] = []
 
     init(
-        _ type: SchemaType, optional: Bool = false, name: String? = nil, version: Int? = nil, doc: String? = nil,
-        parameters: [Parameter] = [], defaultJSON: StaticString? = nil
+        _ type: SchemaType,
+        optional: Bool = false,
+        name: String? = nil,
+        version: Int? = nil,
+        doc: String? = nil,
+        parameters: [Parameter] = [],
+        defaultJSON: StaticString? = nil
     ) {
         self.type = type
         self.optional = optional
@@ -46,7 +51,11 @@ struct ConnectSchema: Sendable {
     }
 
     static func `struct`(
-        _ fields: [Field], optional: Bool = false, name: String? = nil, version: Int? = nil, doc: String? = nil
+        _ fields: [Field],
+        optional: Bool = false,
+        name: String? = nil,
+        version: Int? = nil,
+        doc: String? = nil
     ) -> ConnectSchema {
         var schema = ConnectSchema(.struct, optional: optional, name: name, version: version, doc: doc)
         schema.fields = fields
@@ -135,11 +144,18 @@ extension ConnectSchema {
 
     /// `SchemaFactory.snapshotRecordSchema()`: `io.debezium.data.Enum` of `SnapshotRecord`, default `"false"`.
     static let snapshotRecord = ConnectSchema(
-        .string, optional: true, name: "io.debezium.data.Enum", version: 1,
+        .string,
+        optional: true,
+        name: "io.debezium.data.Enum",
+        version: 1,
         parameters: [
-            Parameter(key: "allowed", value: "true,first,first_in_data_collection,last_in_data_collection,last,false,incremental")
+            Parameter(
+                key: "allowed",
+                value: "true,first,first_in_data_collection,last_in_data_collection,last,false,incremental"
+            )
         ],
-        defaultJSON: "\"false\"")
+        defaultJSON: "\"false\""
+    )
 
     /// `PostgresSourceInfoStructMaker.schema()` as of Debezium 3.1, plus Tributary's `commit_lsn` and
     /// `event_seq` (EVENT-FORMAT.md c.4; optional so other sources can leave them out).
@@ -163,7 +179,9 @@ extension ConnectSchema {
                 Field(name: "commit_lsn", schema: .optionalInt64),
                 Field(name: "event_seq", schema: .optionalInt64),
             ],
-            name: "io.debezium.connector.\(connector).Source", version: 1)
+            name: "io.debezium.connector.\(connector).Source",
+            version: 1
+        )
     }
 
     /// `SchemaFactory.transactionBlockSchema()` (`event.block` v1).
@@ -173,12 +191,17 @@ extension ConnectSchema {
             Field(name: "total_order", schema: .int64),
             Field(name: "data_collection_order", schema: .int64),
         ],
-        optional: true, name: "event.block", version: 1)
+        optional: true,
+        name: "event.block",
+        version: 1
+    )
 
     /// `SchemaFactory.transactionKeySchema` (c.5).
     static let transactionKey = ConnectSchema.struct(
         [Field(name: "id", schema: .string)],
-        name: "io.debezium.connector.common.TransactionMetadataKey", version: 1)
+        name: "io.debezium.connector.common.TransactionMetadataKey",
+        version: 1
+    )
 
     /// `SchemaFactory.transactionValueSchema` (c.5).
     static let transactionValue = ConnectSchema.struct(
@@ -194,26 +217,39 @@ extension ConnectSchema {
                             Field(name: "data_collection", schema: .string),
                             Field(name: "event_count", schema: .int64),
                         ],
-                        optional: true, name: "event.collection", version: 1),
-                    optional: true)),
+                        optional: true,
+                        name: "event.collection",
+                        version: 1
+                    ),
+                    optional: true
+                )
+            ),
             Field(name: "ts_ms", schema: .int64),
         ],
-        name: "io.debezium.connector.common.TransactionMetadataValue", version: 1)
+        name: "io.debezium.connector.common.TransactionMetadataValue",
+        version: 1
+    )
 
     /// `SchemaFactory.heartbeatKeySchema` (c.6).
     static let heartbeatKey = ConnectSchema.struct(
         [Field(name: "serverName", schema: .string)],
-        name: "io.debezium.connector.common.ServerNameKey", version: 1)
+        name: "io.debezium.connector.common.ServerNameKey",
+        version: 1
+    )
 
     /// `SchemaFactory.heartbeatValueSchema` (c.6).
     static let heartbeatValue = ConnectSchema.struct(
         [Field(name: "ts_ms", schema: .int64)],
-        name: "io.debezium.connector.common.Heartbeat", version: 1)
+        name: "io.debezium.connector.common.Heartbeat",
+        version: 1
+    )
 
     /// `PostgresSchemaFactory.logicalDecodingMessageMonitorKeySchema` (c.2, op `m`).
     static let messageKey = ConnectSchema.struct(
         [Field(name: "prefix", schema: .optionalString)],
-        name: "io.debezium.connector.postgresql.MessageKey", version: 1)
+        name: "io.debezium.connector.postgresql.MessageKey",
+        version: 1
+    )
 
     /// `PostgresSchemaFactory.logicalDecodingMessageMonitorBlockSchema`.
     static func messageBlock(content: ConnectSchema) -> ConnectSchema {
@@ -222,7 +258,9 @@ extension ConnectSchema {
                 Field(name: "prefix", schema: .optionalString),
                 Field(name: "content", schema: content.withOptional(true)),
             ],
-            name: "io.debezium.connector.postgresql.Message", version: 1)
+            name: "io.debezium.connector.postgresql.Message",
+            version: 1
+        )
     }
 
     /// `PostgresSchemaFactory.logicalDecodingMessageMonitorValueSchema` (Debezium 3.1: no `ts_us`/`ts_ns`).
@@ -235,6 +273,8 @@ extension ConnectSchema {
                 Field(name: "transaction", schema: .transactionBlock),
                 Field(name: "message", schema: .messageBlock(content: content)),
             ],
-            name: "io.debezium.connector.postgresql.MessageValue", version: 1)
+            name: "io.debezium.connector.postgresql.MessageValue",
+            version: 1
+        )
     }
 }

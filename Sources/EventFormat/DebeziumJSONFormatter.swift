@@ -52,7 +52,8 @@ public struct DebeziumJSONFormatter: Sendable {
         self.options = options
         context = ValueContext(
             placeholderJSON: JSONWriter.quoted(options.unavailableValuePlaceholder),
-            placeholderBytes: Array(options.unavailableValuePlaceholder.utf8))
+            placeholderBytes: Array(options.unavailableValuePlaceholder.utf8)
+        )
         sourceSchema = .postgresSource(connector: options.connector)
 
         var writer = JSONWriter(capacity: 128)
@@ -126,7 +127,9 @@ public struct DebeziumJSONFormatter: Sendable {
     /// On error nothing is appended.
     /// - Throws: `EventFormatError` when a value does not fit its column type or an image is missing.
     public mutating func format(
-        _ event: ChangeEvent, nowMicros: Int64, into records: inout [FormattedRecord]
+        _ event: ChangeEvent,
+        nowMicros: Int64,
+        into records: inout [FormattedRecord]
     ) throws {
         let startCount = records.count
         do {
@@ -154,17 +157,25 @@ public struct DebeziumJSONFormatter: Sendable {
     }
 
     private mutating func formatRowEvent(
-        _ event: ChangeEvent, nowMicros: Int64, into records: inout [FormattedRecord]
+        _ event: ChangeEvent,
+        nowMicros: Int64,
+        into records: inout [FormattedRecord]
     ) throws(EventFormatError) {
         let entry = tableFormat(for: event.table)
         let format = entry.format
         if let image = event.before, image.count != format.columnCount {
             throw formatError(
-                .rowWidthMismatch, event, detail: "before has \(image.count) values, table has \(format.columnCount) columns")
+                .rowWidthMismatch,
+                event,
+                detail: "before has \(image.count) values, table has \(format.columnCount) columns"
+            )
         }
         if let image = event.after, image.count != format.columnCount {
             throw formatError(
-                .rowWidthMismatch, event, detail: "after has \(image.count) values, table has \(format.columnCount) columns")
+                .rowWidthMismatch,
+                event,
+                detail: "after has \(image.count) values, table has \(format.columnCount) columns"
+            )
         }
 
         switch event.op {
@@ -174,8 +185,14 @@ public struct DebeziumJSONFormatter: Sendable {
             }
             let key = try keyBytes(format, after, event)
             let value = try envelope(
-                format, event, op: event.op, before: nil, after: after, nowMicros: nowMicros,
-                sizeHint: entry.valueSizeHint)
+                format,
+                event,
+                op: event.op,
+                before: nil,
+                after: after,
+                nowMicros: nowMicros,
+                sizeHint: entry.valueSizeHint
+            )
             records.append(FormattedRecord(topic: format.topic, key: key, value: value))
 
         case .update:
@@ -186,27 +203,52 @@ public struct DebeziumJSONFormatter: Sendable {
                 // Primary-key change: delete + tombstone under the old key, create under the new one.
                 let oldKey = try keyBytes(format, before, event)
                 let newKey = try keyBytes(format, after, event)
-                let deleteHeaders = newKey.map { [FormattedRecord.Header(key: FormattedRecord.newKeyHeader, value: $0)] }
-                let createHeaders = oldKey.map { [FormattedRecord.Header(key: FormattedRecord.oldKeyHeader, value: $0)] }
+                let deleteHeaders = newKey.map {
+                    [FormattedRecord.Header(key: FormattedRecord.newKeyHeader, value: $0)]
+                }
+                let createHeaders = oldKey.map {
+                    [FormattedRecord.Header(key: FormattedRecord.oldKeyHeader, value: $0)]
+                }
                 let deleteValue = try envelope(
-                    format, event, op: .delete, before: before, after: nil, nowMicros: nowMicros,
-                    sizeHint: entry.valueSizeHint)
+                    format,
+                    event,
+                    op: .delete,
+                    before: before,
+                    after: nil,
+                    nowMicros: nowMicros,
+                    sizeHint: entry.valueSizeHint
+                )
                 records.append(
-                    FormattedRecord(topic: format.topic, key: oldKey, value: deleteValue, headers: deleteHeaders ?? []))
+                    FormattedRecord(topic: format.topic, key: oldKey, value: deleteValue, headers: deleteHeaders ?? [])
+                )
                 if options.tombstonesOnDelete, oldKey != nil {
                     records.append(
-                        FormattedRecord(topic: format.topic, key: oldKey, value: nil, headers: deleteHeaders ?? []))
+                        FormattedRecord(topic: format.topic, key: oldKey, value: nil, headers: deleteHeaders ?? [])
+                    )
                 }
                 let createValue = try envelope(
-                    format, event, op: .create, before: nil, after: after, nowMicros: nowMicros,
-                    sizeHint: entry.valueSizeHint)
+                    format,
+                    event,
+                    op: .create,
+                    before: nil,
+                    after: after,
+                    nowMicros: nowMicros,
+                    sizeHint: entry.valueSizeHint
+                )
                 records.append(
-                    FormattedRecord(topic: format.topic, key: newKey, value: createValue, headers: createHeaders ?? []))
+                    FormattedRecord(topic: format.topic, key: newKey, value: createValue, headers: createHeaders ?? [])
+                )
             } else {
                 let key = try keyBytes(format, after, event)
                 let value = try envelope(
-                    format, event, op: .update, before: event.before, after: after, nowMicros: nowMicros,
-                    sizeHint: entry.valueSizeHint)
+                    format,
+                    event,
+                    op: .update,
+                    before: event.before,
+                    after: after,
+                    nowMicros: nowMicros,
+                    sizeHint: entry.valueSizeHint
+                )
                 records.append(FormattedRecord(topic: format.topic, key: key, value: value))
             }
 
@@ -215,8 +257,14 @@ public struct DebeziumJSONFormatter: Sendable {
             var key: [UInt8]?
             if let before = event.before { key = try keyBytes(format, before, event) }
             let value = try envelope(
-                format, event, op: .delete, before: event.before, after: nil, nowMicros: nowMicros,
-                sizeHint: entry.valueSizeHint)
+                format,
+                event,
+                op: .delete,
+                before: event.before,
+                after: nil,
+                nowMicros: nowMicros,
+                sizeHint: entry.valueSizeHint
+            )
             records.append(FormattedRecord(topic: format.topic, key: key, value: value))
             // A null-key tombstone would be rejected by a compacted topic and carries nothing to compact.
             if options.tombstonesOnDelete, key != nil {
@@ -225,8 +273,14 @@ public struct DebeziumJSONFormatter: Sendable {
 
         case .truncate:
             let value = try envelope(
-                format, event, op: .truncate, before: nil, after: nil, nowMicros: nowMicros,
-                sizeHint: entry.valueSizeHint)
+                format,
+                event,
+                op: .truncate,
+                before: nil,
+                after: nil,
+                nowMicros: nowMicros,
+                sizeHint: entry.valueSizeHint
+            )
             records.append(FormattedRecord(topic: format.topic, key: nil, value: value))
 
         case .message:
@@ -252,8 +306,13 @@ public struct DebeziumJSONFormatter: Sendable {
 
     /// The envelope value record bytes (c.3). Also advances the transaction counters (one data event).
     private mutating func envelope(
-        _ format: TableFormat, _ event: ChangeEvent, op: ChangeEvent.Operation, before: [Value]?, after: [Value]?,
-        nowMicros: Int64, sizeHint: Int
+        _ format: TableFormat,
+        _ event: ChangeEvent,
+        op: ChangeEvent.Operation,
+        before: [Value]?,
+        after: [Value]?,
+        nowMicros: Int64,
+        sizeHint: Int
     ) throws(EventFormatError) -> [UInt8] {
         var writer = JSONWriter(capacity: sizeHint)
         writer.raw(format.valueFraming)
@@ -270,7 +329,7 @@ public struct DebeziumJSONFormatter: Sendable {
         writer.raw(",\"transaction\":")
         writeTransactionBlock(event, collection: format.dataCollection, into: &writer)
         writer.raw(",\"op\":\"")
-        writer.raw(Array(op.rawValue.utf8))
+        writer.stringContents(op.rawValue)
         writer.raw("\",\"ts_ms\":")
         writer.int(Temporal.floorDiv(nowMicros, 1_000))
         writer.raw(",\"ts_us\":")
@@ -291,7 +350,7 @@ public struct DebeziumJSONFormatter: Sendable {
         writer.raw(sourcePrefix)
         writer.int(Temporal.floorDiv(micros, 1_000))
         writer.raw(",\"snapshot\":\"")
-        writer.raw(Array(event.snapshot.rawValue.utf8))
+        writer.stringContents(event.snapshot.rawValue)
         writer.byte(UInt8(ascii: "\""))
         writer.raw(sourceDatabaseFragment)
         switch event.position {
@@ -333,7 +392,9 @@ public struct DebeziumJSONFormatter: Sendable {
     // MARK: - Logical decoding messages
 
     private mutating func formatMessage(
-        _ event: ChangeEvent, nowMicros: Int64, into records: inout [FormattedRecord]
+        _ event: ChangeEvent,
+        nowMicros: Int64,
+        into records: inout [FormattedRecord]
     ) throws(EventFormatError) {
         guard let message = event.message else {
             throw formatError(.missingMessage, event, detail: "op m without message")
@@ -388,9 +449,13 @@ public struct DebeziumJSONFormatter: Sendable {
         let column = failure.column < columns.count ? columns[failure.column] : nil
         let typeDetail = column.map { " (type \($0.type.typeName))" } ?? ""
         return EventFormatError(
-            code: failure.failure.code, table: event.table.id, column: column?.name, position: event.position,
+            code: failure.failure.code,
+            table: event.table.id,
+            column: column?.name,
+            position: event.position,
             detail: failure.failure.detail + typeDetail,
-            offendingBytesHex: failure.failure.offendingText.map(EventFormatError.hex))
+            offendingBytesHex: failure.failure.offendingText.map(EventFormatError.hex)
+        )
     }
 }
 
@@ -405,7 +470,10 @@ extension DebeziumJSONFormatter {
     /// so BEGIN (with `lsn`), each event (its own `lsn`) and END differ after the colon. When `xid` or `lsn` is
     /// nil, `boundary.id` is used as is for every record of the transaction.
     public mutating func beginTransaction(
-        _ boundary: TransactionBoundary, xid: UInt32?, lsn: LSN?, into records: inout [FormattedRecord]
+        _ boundary: TransactionBoundary,
+        xid: UInt32?,
+        lsn: LSN?,
+        into records: inout [FormattedRecord]
     ) {
         guard options.provideTransactionMetadata else { return }
         var open = OpenTransaction(idPrefix: nil, fixedID: boundary.id)
@@ -423,7 +491,10 @@ extension DebeziumJSONFormatter {
     /// Ends the open source transaction: with `provideTransactionMetadata`, appends its END record with
     /// `event_count` and per-table `data_collections`, in first-seen order (c.5). Without it, does nothing.
     public mutating func endTransaction(
-        _ boundary: TransactionBoundary, xid: UInt32?, lsn: LSN?, into records: inout [FormattedRecord]
+        _ boundary: TransactionBoundary,
+        xid: UInt32?,
+        lsn: LSN?,
+        into records: inout [FormattedRecord]
     ) {
         guard options.provideTransactionMetadata else { return }
         var open = transaction ?? OpenTransaction(idPrefix: nil, fixedID: boundary.id)
@@ -450,7 +521,10 @@ extension DebeziumJSONFormatter {
     }
 
     private func transactionRecord(
-        isEnd: Bool, boundary: TransactionBoundary, lsn: LSN?, open: OpenTransaction
+        isEnd: Bool,
+        boundary: TransactionBoundary,
+        lsn: LSN?,
+        open: OpenTransaction
     ) -> FormattedRecord {
         var key = JSONWriter(capacity: transactionKeyFraming.count + 48)
         key.raw(transactionKeyFraming)
@@ -489,7 +563,9 @@ extension DebeziumJSONFormatter {
     /// Writes the event's `transaction` block and counts the event, or writes null when metadata is off, no
     /// transaction is open, or the event has no transaction id (snapshot reads).
     fileprivate mutating func writeTransactionBlock(
-        _ event: ChangeEvent, collection: String, into writer: inout JSONWriter
+        _ event: ChangeEvent,
+        collection: String,
+        into writer: inout JSONWriter
     ) {
         guard options.provideTransactionMetadata, var open = transaction,
             case .postgres(let position) = event.position, position.xid != nil

@@ -62,7 +62,9 @@ struct DecimalNumber: Equatable {
                     next = iterator.next()
                 }
                 while let e = next {
-                    guard e >= UInt8(ascii: "0") && e <= UInt8(ascii: "9"), expDigits < 9 else { return nil }
+                    // At most 4 exponent digits: PostgreSQL never writes exponents, and a huge one would mean a huge
+                    // digit array.
+                    guard e >= UInt8(ascii: "0") && e <= UInt8(ascii: "9"), expDigits < 4 else { return nil }
                     exponent = exponent * 10 + Int(e - UInt8(ascii: "0"))
                     expDigits += 1
                     next = iterator.next()

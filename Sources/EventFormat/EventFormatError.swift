@@ -50,8 +50,15 @@ public struct EventFormatError: Error, RetriableError, CustomStringConvertible, 
     public var line: Int
 
     public init(
-        code: Code, table: TableID, column: String?, position: SourcePosition, detail: String,
-        offendingBytesHex: String? = nil, underlying: (any Error)? = nil, file: String = #fileID, line: Int = #line
+        code: Code,
+        table: TableID,
+        column: String?,
+        position: SourcePosition,
+        detail: String,
+        offendingBytesHex: String? = nil,
+        underlying: (any Error)? = nil,
+        file: String = #fileID,
+        line: Int = #line
     ) {
         self.code = code
         self.table = table

@@ -1,9 +1,9 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// How `DebeziumJSONFormatter` writes events. Every option carries the Debezium connector property it mirrors,
@@ -92,7 +92,8 @@ public struct FormatOptions: Sendable {
     public var transactionTopic: String?
     /// `topic.heartbeat.prefix`. Default: `"__debezium-heartbeat"`.
     public var heartbeatTopicPrefix: String = "__debezium-heartbeat"
-    /// `unavailable.value.placeholder`: what unchanged TOASTed values become. Default: `"__debezium_unavailable_value"`.
+    /// `unavailable.value.placeholder`: what unchanged TOASTed values become.
+    /// Default: `"__debezium_unavailable_value"`.
     public var unavailableValuePlaceholder: String = "__debezium_unavailable_value"
     /// `money.fraction.digits`: the scale of PostgreSQL MONEY columns (`typeName == "money"`). Default: `2`.
     public var moneyFractionDigits: Int = 2

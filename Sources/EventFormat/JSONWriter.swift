@@ -129,9 +129,11 @@ struct JSONWriter {
     // MARK: - Binary
 
     private static let base64Standard: [UInt8] = Array(
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8
+    )
     private static let base64URLSafe: [UInt8] = Array(
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8
+    )
 
     /// Writes `data` as a quoted base64 string with padding (RFC 4648 §4, or §5 when `urlSafe`).
     mutating func base64(_ data: UnsafeBufferPointer<UInt8>, urlSafe: Bool = false) {
@@ -235,7 +237,8 @@ struct JSONWriter {
                     } else if c == UInt8(ascii: "e") || c == UInt8(ascii: "E") {
                         index += 1
                         var expNegative = false
-                        if index < utf8.count && (utf8[index] == UInt8(ascii: "-") || utf8[index] == UInt8(ascii: "+")) {
+                        if index < utf8.count && (utf8[index] == UInt8(ascii: "-") || utf8[index] == UInt8(ascii: "+"))
+                        {
                             expNegative = utf8[index] == UInt8(ascii: "-")
                             index += 1
                         }

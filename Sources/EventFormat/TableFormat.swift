@@ -66,7 +66,8 @@ final class TableFormat: Sendable {
                 keyIndices.map {
                     ConnectSchema.Field(name: table.columns[$0].name, schema: columnSchemas[$0].withOptional(false))
                 },
-                name: schemaName(".Key"))
+                name: schemaName(".Key")
+            )
             var key = JSONWriter(capacity: 256)
             key.raw("{\"schema\":")
             keySchema.write(into: &key)
@@ -86,7 +87,9 @@ final class TableFormat: Sendable {
                     ConnectSchema.Field(name: "ts_us", schema: .optionalInt64),
                     ConnectSchema.Field(name: "ts_ns", schema: .optionalInt64),
                 ],
-                name: schemaName(".Envelope"), version: 2)
+                name: schemaName(".Envelope"),
+                version: 2
+            )
             var value = JSONWriter(capacity: 1024)
             value.raw("{\"schema\":")
             envelope.write(into: &value)
@@ -109,7 +112,9 @@ final class TableFormat: Sendable {
     var hasKey: Bool { !keyIndices.isEmpty }
 
     /// Writes `{"col":value,…}` for all columns.
-    func writeRow(_ values: [Value], into writer: inout JSONWriter, context: ValueContext) throws(ValueEncodingFailureAt) {
+    func writeRow(_ values: [Value], into writer: inout JSONWriter, context: ValueContext)
+        throws(ValueEncodingFailureAt)
+    {
         writer.byte(UInt8(ascii: "{"))
         for index in 0..<columnCount {
             if index > 0 { writer.byte(UInt8(ascii: ",")) }
@@ -120,7 +125,9 @@ final class TableFormat: Sendable {
     }
 
     /// Writes `{"keycol":value,…}` for the key columns (all required in the key schema).
-    func writeKeyPayload(_ values: [Value], into writer: inout JSONWriter, context: ValueContext) throws(ValueEncodingFailureAt) {
+    func writeKeyPayload(_ values: [Value], into writer: inout JSONWriter, context: ValueContext)
+        throws(ValueEncodingFailureAt)
+    {
         writer.byte(UInt8(ascii: "{"))
         for (position, index) in keyIndices.enumerated() {
             if position > 0 { writer.byte(UInt8(ascii: ",")) }
@@ -132,7 +139,11 @@ final class TableFormat: Sendable {
 
     @inline(__always)
     private func writeColumn(
-        _ index: Int, _ value: Value, required: Bool, into writer: inout JSONWriter, context: ValueContext
+        _ index: Int,
+        _ value: Value,
+        required: Bool,
+        into writer: inout JSONWriter,
+        context: ValueContext
     ) throws(ValueEncodingFailureAt) {
         if case .null = value {
             if required { writer.raw(fallbacks[index]) } else { writer.null() }

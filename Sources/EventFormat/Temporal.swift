@@ -24,9 +24,11 @@ enum Temporal {
         return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q
     }
 
+    /// Never overflows (unlike `a - floorDiv(a, b) * b` near `Int64.min`). `b` must be positive.
     @inline(__always)
     static func floorMod(_ a: Int64, _ b: Int64) -> Int64 {
-        a - floorDiv(a, b) * b
+        let r = a % b
+        return r < 0 ? r + b : r
     }
 
     /// Proleptic Gregorian civil date of `days` since 1970-01-01 (H. Hinnant's `civil_from_days`).
@@ -124,7 +126,7 @@ enum Temporal {
     /// `yyyy-MM-ddTHH:mm:ss[.f]Z` of epoch microseconds, UTC.
     static func writeDateTime(epochMicros: Int64, fraction: Fraction, into writer: inout JSONWriter) {
         let day = floorDiv(epochMicros, microsPerDay)
-        let timeOfDay = epochMicros - day * microsPerDay
+        let timeOfDay = floorMod(epochMicros, microsPerDay)
         writeDate(epochDay: day, into: &writer)
         writer.byte(UInt8(ascii: "T"))
         writeTime(microsOfDay: timeOfDay, fraction: fraction, into: &writer)

@@ -46,7 +46,9 @@ indirect enum ValueCodec: Sendable {
 
     /// The Connect schema and codec for a column kind (the column's optionality is applied by the caller).
     static func compile(
-        _ kind: ColumnType.Kind, typeName: String, options: FormatOptions
+        _ kind: ColumnType.Kind,
+        typeName: String,
+        options: FormatOptions
     ) -> (schema: ConnectSchema, codec: ValueCodec) {
         switch kind {
         case .boolean:
@@ -81,7 +83,9 @@ indirect enum ValueCodec: Sendable {
             case .isostring:
                 return (ConnectSchema(.string, name: "io.debezium.time.IsoDate", version: 1), .date(iso: true))
             case .connect:
-                return (ConnectSchema(.int32, name: "org.apache.kafka.connect.data.Date", version: 1), .date(iso: false))
+                return (
+                    ConnectSchema(.int32, name: "org.apache.kafka.connect.data.Date", version: 1), .date(iso: false)
+                )
             case .adaptive, .adaptiveTimeMicroseconds, .microseconds, .nanoseconds:
                 return (ConnectSchema(.int32, name: "io.debezium.time.Date", version: 1), .date(iso: false))
             }
@@ -107,13 +111,19 @@ indirect enum ValueCodec: Sendable {
             // Unbounded VARBIT: pgjdbc reports Integer.MAX_VALUE as its length.
             let declared = length ?? Int(Int32.max)
             let schema = ConnectSchema(
-                .bytes, name: "io.debezium.data.Bits", version: 1,
-                parameters: [ConnectSchema.Parameter(key: "length", value: String(declared))])
+                .bytes,
+                name: "io.debezium.data.Bits",
+                version: 1,
+                parameters: [ConnectSchema.Parameter(key: "length", value: String(declared))]
+            )
             return (schema, .bits)
         case .enumeration(let labels):
             let schema = ConnectSchema(
-                .string, name: "io.debezium.data.Enum", version: 1,
-                parameters: [ConnectSchema.Parameter(key: "allowed", value: labels.joined(separator: ","))])
+                .string,
+                name: "io.debezium.data.Enum",
+                version: 1,
+                parameters: [ConnectSchema.Parameter(key: "allowed", value: labels.joined(separator: ","))]
+            )
             return (schema, .text)
         case .array(let element):
             let (elementSchema, elementCodec) = compile(element, typeName: elementTypeName(typeName), options: options)
@@ -127,7 +137,10 @@ indirect enum ValueCodec: Sendable {
     }
 
     private static func compileDecimal(
-        precision: Int?, scale: Int?, isMoney: Bool, options: FormatOptions
+        precision: Int?,
+        scale: Int?,
+        isMoney: Bool,
+        options: FormatOptions
     ) -> (schema: ConnectSchema, codec: ValueCodec) {
         switch options.decimalHandling {
         case .double:
@@ -139,8 +152,11 @@ indirect enum ValueCodec: Sendable {
             if isMoney {
                 let fractionDigits = options.moneyFractionDigits
                 let schema = ConnectSchema(
-                    .bytes, name: "org.apache.kafka.connect.data.Decimal", version: 1,
-                    parameters: [ConnectSchema.Parameter(key: "scale", value: String(fractionDigits))])
+                    .bytes,
+                    name: "org.apache.kafka.connect.data.Decimal",
+                    version: 1,
+                    parameters: [ConnectSchema.Parameter(key: "scale", value: String(fractionDigits))]
+                )
                 return (schema, .decimalBytes(scale: fractionDigits, roundHalfUp: true))
             }
             guard let scale else {
@@ -149,7 +165,10 @@ indirect enum ValueCodec: Sendable {
                         ConnectSchema.Field(name: "scale", schema: ConnectSchema(.int32)),
                         ConnectSchema.Field(name: "value", schema: ConnectSchema(.bytes)),
                     ],
-                    name: "io.debezium.data.VariableScaleDecimal", version: 1, doc: "Variable scaled decimal")
+                    name: "io.debezium.data.VariableScaleDecimal",
+                    version: 1,
+                    doc: "Variable scaled decimal"
+                )
                 return (schema, .decimalVariable)
             }
             var parameters = [ConnectSchema.Parameter(key: "scale", value: String(scale))]
@@ -157,13 +176,18 @@ indirect enum ValueCodec: Sendable {
                 parameters.append(ConnectSchema.Parameter(key: "connect.decimal.precision", value: String(precision)))
             }
             let schema = ConnectSchema(
-                .bytes, name: "org.apache.kafka.connect.data.Decimal", version: 1, parameters: parameters)
+                .bytes,
+                name: "org.apache.kafka.connect.data.Decimal",
+                version: 1,
+                parameters: parameters
+            )
             return (schema, .decimalBytes(scale: scale, roundHalfUp: false))
         }
     }
 
     private static func compileTime(
-        precision: Int, mode: FormatOptions.TimePrecision
+        precision: Int,
+        mode: FormatOptions.TimePrecision
     ) -> (schema: ConnectSchema, codec: ValueCodec) {
         let millis = (ConnectSchema(.int32, name: "io.debezium.time.Time", version: 1), ValueCodec.time(.millis))
         let micros = (ConnectSchema(.int64, name: "io.debezium.time.MicroTime", version: 1), ValueCodec.time(.micros))
@@ -183,7 +207,8 @@ indirect enum ValueCodec: Sendable {
     }
 
     private static func compileTimestamp(
-        precision: Int, mode: FormatOptions.TimePrecision
+        precision: Int,
+        mode: FormatOptions.TimePrecision
     ) -> (schema: ConnectSchema, codec: ValueCodec) {
         let millis = (
             ConnectSchema(.int64, name: "io.debezium.time.Timestamp", version: 1), ValueCodec.timestamp(.millis)
@@ -298,8 +323,10 @@ extension ValueCodec {
             }
             guard let scaled = number.rescaled(to: scale, roundingHalfUp: roundHalfUp) else {
                 throw ValueEncodingFailure(
-                    code: .decimalScaleOverflow, detail: "decimal has more than \(scale) fraction digits",
-                    offendingText: decimalText(value))
+                    code: .decimalScaleOverflow,
+                    detail: "decimal has more than \(scale) fraction digits",
+                    offendingText: decimalText(value)
+                )
             }
             writer.base64(scaled.unscaledTwosComplement())
         case .decimalVariable:
@@ -326,8 +353,10 @@ extension ValueCodec {
                 if let scale {
                     guard let scaled = number.rescaled(to: scale, roundingHalfUp: false) else {
                         throw ValueEncodingFailure(
-                            code: .decimalScaleOverflow, detail: "decimal has more than \(scale) fraction digits",
-                            offendingText: decimalText(value))
+                            code: .decimalScaleOverflow,
+                            detail: "decimal has more than \(scale) fraction digits",
+                            offendingText: decimalText(value)
+                        )
                     }
                     number = scaled
                 }
@@ -391,7 +420,10 @@ extension ValueCodec {
                 // `LocalTime.of(0, 0).plus(duration)`: 24:00:00 wraps to 00:00:00.
                 writer.byte(UInt8(ascii: "\""))
                 Temporal.writeTime(
-                    microsOfDay: Temporal.floorMod(micros, Temporal.microsPerDay), fraction: .minimal, into: &writer)
+                    microsOfDay: Temporal.floorMod(micros, Temporal.microsPerDay),
+                    fraction: .minimal,
+                    into: &writer
+                )
                 writer.raw("Z\"")
             }
         case .timestamp(let unit):
@@ -415,7 +447,10 @@ extension ValueCodec {
             guard case .timeTZ(let micros) = value else { throw mismatch(value) }
             writer.byte(UInt8(ascii: "\""))
             Temporal.writeTime(
-                microsOfDay: Temporal.floorMod(micros, Temporal.microsPerDay), fraction: .minimal, into: &writer)
+                microsOfDay: Temporal.floorMod(micros, Temporal.microsPerDay),
+                fraction: .minimal,
+                into: &writer
+            )
             writer.raw("Z\"")
         case .timestampTZ:
             switch value {
@@ -485,12 +520,16 @@ extension ValueCodec {
         case .decimal(let text):
             guard let parsed = DecimalNumber.parse(text) else {
                 throw ValueEncodingFailure(
-                    code: .invalidDecimal, detail: "Value.decimal text is not a decimal number", offendingText: text)
+                    code: .invalidDecimal,
+                    detail: "Value.decimal text is not a decimal number",
+                    offendingText: text
+                )
             }
             return parsed
         case .int(let i):
             return .finite(
-                DecimalNumber(negative: i < 0, digits: i == 0 ? [] : Array(String(i.magnitude).utf8), scale: 0))
+                DecimalNumber(negative: i < 0, digits: i == 0 ? [] : Array(String(i.magnitude).utf8), scale: 0)
+            )
         default:
             throw mismatch(value)
         }
@@ -503,8 +542,10 @@ extension ValueCodec {
 
     private func mismatch(_ value: Value) -> ValueEncodingFailure {
         ValueEncodingFailure(
-            code: .valueTypeMismatch, detail: "Value.\(Self.caseName(value)) does not fit codec \(self)",
-            offendingText: nil)
+            code: .valueTypeMismatch,
+            detail: "Value.\(Self.caseName(value)) does not fit codec \(self)",
+            offendingText: nil
+        )
     }
 
     /// The `Value` case without its payload (row values never go into errors).

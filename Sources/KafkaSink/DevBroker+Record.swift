@@ -57,7 +57,7 @@ private final class RecordTap {
             overrides: [
                 // Record everything as written: the mock cannot hide aborted records anyway.
                 ("isolation.level", "read_uncommitted"), ("enable.partition.eof", "false"),
-                ("fetch.wait.max.ms", "10"), ("fetch.error.backoff.ms", "10"), ("allow.auto.create.topics", "false"),
+                ("fetch.wait.max.ms", "10"), ("fetch.error.backoff.ms", "10"),
                 ("log.connection.close", "false"),
             ],
             batchSize: 4096, logger: logger)
@@ -111,20 +111,18 @@ private final class RecordTap {
         }
     }
 
-    /// One `rd_kafka_consume_batch_queue` round: records messages, logs fetch errors.
+    /// One `rd_kafka_consume_batch_queue` round: records messages, counts gaps, logs fetch errors.
     @discardableResult
     private func consumeOnce(timeoutMs: Int32) throws -> Int {
         var written = 0
+        // Per-message work avoids building Strings: the partition key is rebuilt only when the topic changes.
+        var currentHandle: OpaquePointer?
+        var currentTopic = ""
         try consumer.consume(timeoutMs: timeoutMs) { message in
             guard message.errorCode == 0 else {
                 if message.isPartitionEOF { return }
-                if message.errorCode == RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET.rawValue
-                    || message.errorCode == RD_KAFKA_RESP_ERR_OFFSET_OUT_OF_RANGE.rawValue
-                {
-                    self.broker.addLost()
-                }
                 self.logger.info(
-                    "Kafka dev broker tap: fetch error (records may have been purged before the tap read them)",
+                    "Kafka dev broker tap: fetch error",
                     metadata: [
                         KafkaLoggingKeys.topic: "\(message.topic)", KafkaLoggingKeys.partition: "\(message.partition)",
                         KafkaLoggingKeys.errorCode: "\(message.errorName)",
@@ -132,9 +130,24 @@ private final class RecordTap {
                     ])
                 return
             }
-            writer.append(message)
-            self.next[RDKafkaQueueConsumer.PartitionID(topic: message.topic, partition: message.partition)] =
-                message.offset + 1
+            if currentHandle == nil || message.topicHandle != currentHandle {
+                currentHandle = message.topicHandle
+                currentTopic = message.topic
+            }
+            let id = RDKafkaQueueConsumer.PartitionID(topic: currentTopic, partition: message.partition)
+            let expected = self.next[id] ?? 0
+            if message.offset > expected {
+                // The mock purged these before the tap read them (auto.offset.reset moved past them).
+                self.broker.addLost(Int(message.offset - expected))
+                self.logger.info(
+                    "Kafka dev broker tap: records purged by the mock before they were recorded",
+                    metadata: [
+                        KafkaLoggingKeys.topic: "\(id.topic)", KafkaLoggingKeys.partition: "\(id.partition)",
+                        KafkaLoggingKeys.offset: "\(expected)..<\(message.offset)",
+                    ])
+            }
+            self.writer.append(message)
+            self.next[id] = message.offset + 1
             written += 1
         }
         broker.addRecorded(written)
@@ -201,65 +214,108 @@ final class JSONLinesFile {
 
     /// Appends one record as a JSON line.
     func append(_ message: borrowing RDKafkaMessageView) {
-        appendASCII("{\"topic\":")
-        appendJSONString(message.topic.utf8)
-        appendASCII(",\"partition\":")
-        appendASCII(String(message.partition))
-        appendASCII(",\"offset\":")
-        appendASCII(String(message.offset))
-        appendASCII(",\"key\":")
-        appendJSONBytes(message.keyBytes)
-        appendASCII(",\"value\":")
-        appendJSONBytes(message.valueBytes)
-        appendASCII(",\"headers\":{")
+        Self.appendLine(&buffer, message)
+    }
+
+    private static func appendLine(_ out: inout [UInt8], _ message: borrowing RDKafkaMessageView) {
+        appendASCII(&out, "{\"topic\":")
+        appendJSONString(&out, message.topicNameBytes)
+        appendASCII(&out, ",\"partition\":")
+        appendDecimal(&out, Int64(message.partition))
+        appendASCII(&out, ",\"offset\":")
+        appendDecimal(&out, message.offset)
+        appendASCII(&out, ",\"key\":")
+        appendJSONStringOrNull(&out, message.keyBytes)
+        appendASCII(&out, ",\"value\":")
+        appendJSONStringOrNull(&out, message.valueBytes)
+        appendASCII(&out, ",\"headers\":{")
         var first = true
         message.forEachHeader { name, value in
-            if !first { buffer.append(UInt8(ascii: ",")) }
+            if !first { out.append(UInt8(ascii: ",")) }
             first = false
-            appendJSONBytes(UnsafeRawBufferPointer(start: name, count: strlen(name)))
-            buffer.append(UInt8(ascii: ":"))
-            appendJSONBytes(value)
+            appendJSONString(&out, UnsafeRawBufferPointer(start: name, count: strlen(name)))
+            out.append(UInt8(ascii: ":"))
+            appendJSONStringOrNull(&out, value)
         }
-        appendASCII("}}\n")
+        appendASCII(&out, "}}\n")
     }
 
-    private func appendASCII(_ text: String) {
-        buffer.append(contentsOf: text.utf8)
+    private static func appendASCII(_ out: inout [UInt8], _ text: StaticString) {
+        text.withUTF8Buffer { out.append(contentsOf: $0) }
     }
 
-    /// `null`, or the bytes as a JSON string (UTF-8 repaired).
-    private func appendJSONBytes(_ bytes: UnsafeRawBufferPointer?) {
+    private static func appendDecimal(_ out: inout [UInt8], _ value: Int64) {
+        if value < 0 { out.append(UInt8(ascii: "-")) }
+        var magnitude = value.magnitude
+        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
+                     UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
+            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        withUnsafeMutableBytes(of: &digits) { buffer in
+            var index = buffer.count
+            repeat {
+                index -= 1
+                buffer[index] = UInt8(ascii: "0") + UInt8(magnitude % 10)
+                magnitude /= 10
+            } while magnitude > 0
+            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[index...]))
+        }
+    }
+
+    /// `null`, or the bytes as a JSON string.
+    private static func appendJSONStringOrNull(_ out: inout [UInt8], _ bytes: UnsafeRawBufferPointer?) {
         guard let bytes else {
-            appendASCII("null")
+            appendASCII(&out, "null")
             return
         }
-        if bytes.allSatisfy({ $0 < 0x80 }) {
-            appendJSONString(bytes)
-        } else {
-            // Non-ASCII: decode with repair so the line stays valid UTF-8.
-            appendJSONString(String(decoding: bytes, as: UTF8.self).utf8)
+        appendJSONString(&out, bytes)
+    }
+
+    /// Appends `bytes` as a JSON string (RFC 8259 §7): `"`, `\` and control characters escaped, unescaped runs
+    /// copied at once. Invalid UTF-8 is replaced by U+FFFD so every line stays valid JSON text.
+    private static func appendJSONString(_ out: inout [UInt8], _ bytes: UnsafeRawBufferPointer) {
+        let start = out.count
+        let sawNonASCII = appendEscaped(&out, bytes)
+        if sawNonASCII, String(validating: bytes, as: UTF8.self) == nil {
+            out.removeSubrange(start...)
+            let repaired = Array(String(decoding: bytes, as: UTF8.self).utf8)
+            repaired.withUnsafeBytes { _ = appendEscaped(&out, $0) }
         }
     }
 
-    /// Escapes `"`, `\` and control characters (RFC 8259 §7); `bytes` must be valid UTF-8.
-    private func appendJSONString<S: Sequence<UInt8>>(_ bytes: S) {
-        buffer.append(UInt8(ascii: "\""))
-        for byte in bytes {
+    /// Returns whether any byte was ≥ 0x80.
+    private static func appendEscaped(_ out: inout [UInt8], _ bytes: UnsafeRawBufferPointer) -> Bool {
+        out.append(UInt8(ascii: "\""))
+        var runStart = 0
+        var high: UInt8 = 0
+        for index in 0..<bytes.count {
+            let byte = bytes[index]
+            high |= byte
+            guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") else { continue }
+            if runStart < index {
+                out.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[runStart..<index]))
+            }
+            runStart = index + 1
+            out.append(UInt8(ascii: "\\"))
             switch byte {
-            case UInt8(ascii: "\""): buffer.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
-            case UInt8(ascii: "\\"): buffer.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])
-            case UInt8(ascii: "\n"): buffer.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
-            case UInt8(ascii: "\r"): buffer.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
-            case UInt8(ascii: "\t"): buffer.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
-            case 0..<0x20:
-                let hex: [UInt8] = Array("0123456789abcdef".utf8)
-                buffer.append(contentsOf: [
-                    UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"), hex[Int(byte >> 4)],
-                    hex[Int(byte & 0xF)],
-                ])
-            default: buffer.append(byte)
+            case UInt8(ascii: "\""): out.append(UInt8(ascii: "\""))
+            case UInt8(ascii: "\\"): out.append(UInt8(ascii: "\\"))
+            case UInt8(ascii: "\n"): out.append(UInt8(ascii: "n"))
+            case UInt8(ascii: "\r"): out.append(UInt8(ascii: "r"))
+            case UInt8(ascii: "\t"): out.append(UInt8(ascii: "t"))
+            default:
+                let hex: StaticString = "0123456789abcdef"
+                hex.withUTF8Buffer { digits in
+                    out.append(contentsOf: [
+                        UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"), digits[Int(byte >> 4)],
+                        digits[Int(byte & 0xF)],
+                    ])
+                }
             }
         }
-        buffer.append(UInt8(ascii: "\""))
+        if runStart < bytes.count {
+            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[runStart...]))
+        }
+        out.append(UInt8(ascii: "\""))
+        return high >= 0x80
     }
 }

@@ -110,11 +110,11 @@ public final class DevBroker: Sendable {
     /// Records written by `record(to:)` so far.
     public var recordedMessages: Int { recorded.load(ordering: .relaxed) }
 
-    /// Offset ranges the tap found already purged by the mock (`Offset out of range`): each event counts once.
-    public var lostRanges: Int { lost.load(ordering: .relaxed) }
+    /// Records the tap never saw because the mock had already purged them (gaps in the recorded offsets).
+    public var lostMessages: Int { lost.load(ordering: .relaxed) }
 
     func addRecorded(_ count: Int) { recorded.add(count, ordering: .relaxed) }
-    func addLost() { lost.add(1, ordering: .relaxed) }
+    func addLost(_ count: Int) { lost.add(count, ordering: .relaxed) }
     var tapLogger: Logger { logger }
 
     // MARK: - TCP_NODELAY interposer
@@ -130,55 +130,78 @@ public final class DevBroker: Sendable {
 }
 
 /// Owns the host `rd_kafka_t` and its `rd_kafka_mock_cluster_t`.
-final class MockCluster: @unchecked Sendable {
-    // @unchecked Sendable: the mock API posts operations to the cluster's own thread (thread-safe); the
-    // pointer is only cleared under `destroyed`'s lock.
+///
+/// `rd_kafka_mock_cluster_destroy` takes about a second in librdkafka 2.0.2 (its I/O loop notices the
+/// termination only at the next 1 s poll timeout), so when the broker is simply released the cluster is
+/// destroyed on librdkafka's destroy queue, right before the host handle (`RDKafkaClient.onDestroy`).
+final class MockCluster: Sendable {
     private let host: RDKafkaClient
-    private let destroyed = Mutex(false)
-    private let pointer: OpaquePointer
+    private let cluster: MockClusterPointer
     let bootstraps: String
 
     init(brokerCount: Int, logger: Logger) throws {
-        // A producer handle with no brokers, only used as the mock cluster's host and logger.
-        self.host = try RDKafkaClient(kind: .producer, properties: [("log.connection.close", "false")], logger: logger)
+        // A producer handle with no brokers, only used as the mock cluster's host and logger. log_level 3: its
+        // only warning would be "No `bootstrap.servers` configured", which is the point here.
+        self.host = try RDKafkaClient(
+            kind: .producer, properties: [("log.connection.close", "false"), ("log_level", "3")], logger: logger)
         guard let pointer = rd_kafka_mock_cluster_new(host.handle, Int32(brokerCount)) else {
             throw KafkaSinkError(.devBroker, "rd_kafka_mock_cluster_new(\(brokerCount)) failed")
         }
-        self.pointer = pointer
+        let cluster = MockClusterPointer(pointer)
+        self.cluster = cluster
         self.bootstraps = String(cString: rd_kafka_mock_cluster_bootstraps(pointer))
+        host.onDestroy { _ in cluster.destroy() }
     }
 
-    deinit {
-        destroy()
+    /// Destroys the cluster now (blocks about a second). Idempotent.
+    func destroy() {
+        cluster.destroy()
     }
 
+    func createTopic(_ name: String, partitions: Int32, replicationFactor: Int32) throws {
+        let err = try cluster.withPointer { rd_kafka_mock_topic_create($0, name, partitions, replicationFactor) }
+        guard err == RD_KAFKA_RESP_ERR_NO_ERROR else {
+            throw RDKafkaError.make(
+                .devBroker, code: err, operation: "rd_kafka_mock_topic_create", client: host, topic: name)
+        }
+    }
+
+    func pushRequestErrors(apiKey: Int16, errorCodes: [Int32]) {
+        guard !errorCodes.isEmpty else { return }
+        let codes = errorCodes.map { rd_kafka_resp_err_t(rawValue: $0) }
+        _ = try? cluster.withPointer { pointer in
+            codes.withUnsafeBufferPointer { buffer in
+                rd_kafka_mock_push_request_errors_array(pointer, apiKey, buffer.count, buffer.baseAddress)
+            }
+        }
+    }
+}
+
+/// The `rd_kafka_mock_cluster_t *`, usable until destroyed.
+final class MockClusterPointer: @unchecked Sendable {
+    // @unchecked Sendable: the mock API is thread-safe (it posts operations to the cluster's thread); the
+    // pointer is used and destroyed only under `destroyed`'s lock.
+    private let pointer: OpaquePointer
+    private let destroyed = Mutex(false)
+
+    init(_ pointer: OpaquePointer) {
+        self.pointer = pointer
+    }
+
+    /// Runs `body` with the live pointer; throws once the cluster is destroyed.
+    func withPointer<R>(_ body: (OpaquePointer) -> R) throws -> R {
+        try destroyed.withLock { done in
+            if done { throw KafkaSinkError(.devBroker, "the dev broker was shut down") }
+            return body(pointer)
+        }
+    }
+
+    /// `rd_kafka_mock_cluster_destroy`, once.
     func destroy() {
         destroyed.withLock { done in
             guard !done else { return }
             done = true
             rd_kafka_mock_cluster_destroy(pointer)
-        }
-    }
-
-    private func alive() throws {
-        if destroyed.withLock({ $0 }) {
-            throw KafkaSinkError(.devBroker, "the dev broker was shut down")
-        }
-    }
-
-    func createTopic(_ name: String, partitions: Int32, replicationFactor: Int32) throws {
-        try alive()
-        let err = rd_kafka_mock_topic_create(pointer, name, partitions, replicationFactor)
-        guard err == RD_KAFKA_RESP_ERR_NO_ERROR else {
-            throw RDKafkaError.make(.devBroker, code: err, operation: "rd_kafka_mock_topic_create", client: host, topic: name)
-        }
-    }
-
-    func pushRequestErrors(apiKey: Int16, errorCodes: [Int32]) {
-        guard (try? alive()) != nil, !errorCodes.isEmpty else { return }
-        let codes = errorCodes.map { rd_kafka_resp_err_t(rawValue: $0) }
-        codes.withUnsafeBufferPointer { buffer in
-            rd_kafka_mock_push_request_errors_array(pointer, apiKey, buffer.count, buffer.baseAddress)
         }
     }
 }

@@ -1,6 +1,12 @@
 internal import CRdKafka
 import Logging
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// librdkafka's queue-based ("simple") consumer: partitions are started individually with
 /// `rd_kafka_consume_start_queue` on one `rd_kafka_queue_t` and read with `rd_kafka_consume_batch_queue`.
 ///
@@ -28,7 +34,7 @@ final class RDKafkaQueueConsumer {
         // A fetch-only client: no group, no auto-commit of a group offset.
         let properties = RDKafkaConfig.layered(
             defaults: [("auto.offset.reset", "earliest")], user: configuration.properties,
-            forced: [("enable.auto.commit", "false"), ("auto.commit.enable", "false")] + overrides)
+            forced: [("enable.auto.commit", "false")] + overrides)
         self.client = try RDKafkaClient(kind: .consumer, properties: properties, logger: logger)
         guard let queue = rd_kafka_queue_new(client.handle) else {
             throw KafkaSinkError(.consumer, "rd_kafka_queue_new returned NULL")
@@ -131,6 +137,15 @@ struct RDKafkaMessageView: ~Copyable {
     var topic: String {
         guard let rkt = message.pointee.rkt else { return "" }
         return String(cString: rd_kafka_topic_name(rkt))
+    }
+    /// The topic handle (`rd_kafka_topic_t *`), to cache per-topic data without building a `String`.
+    var topicHandle: OpaquePointer? { message.pointee.rkt }
+    /// The topic name's bytes (no NUL), valid while the message is.
+    var topicNameBytes: UnsafeRawBufferPointer {
+        guard let rkt = message.pointee.rkt, let name = rd_kafka_topic_name(rkt) else {
+            return UnsafeRawBufferPointer(start: nil, count: 0)
+        }
+        return UnsafeRawBufferPointer(start: name, count: strlen(name))
     }
     var partition: Int32 { message.pointee.partition }
     var offset: Int64 { message.pointee.offset }

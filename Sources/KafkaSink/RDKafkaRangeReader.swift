@@ -18,20 +18,19 @@ enum RDKafkaRangeReader {
             configuration: configuration,
             overrides: [
                 ("isolation.level", isolationLevel), ("enable.partition.eof", "true"),
-                ("allow.auto.create.topics", "false"), ("fetch.wait.max.ms", "100"),
+                ("fetch.wait.max.ms", "100"),
             ],
             logger: logger)
 
-        // 1. Which partitions exist.
-        var metadata: [RDKafkaClient.TopicMetadata] = []
+        // 1. Which partitions exist. All topics are listed (one request), so asking never auto-creates a missing
+        // topic: brokers before Metadata v4 (librdkafka's mock among them) ignore allow.auto.create.topics=false.
+        let listed = try consumer.client.metadata(topic: nil, timeoutMs: remainingMs(deadline))
+        let metadata: [RDKafkaClient.TopicMetadata]
         if let topics {
-            for topic in topics {
-                metadata += try consumer.client.metadata(topic: topic, timeoutMs: remainingMs(deadline))
-            }
+            let wanted = Set(topics)
+            metadata = listed.filter { wanted.contains($0.name) }
         } else {
-            metadata = try consumer.client.metadata(topic: nil, timeoutMs: remainingMs(deadline)).filter {
-                $0.name != "__consumer_offsets" && $0.name != "__transaction_state"
-            }
+            metadata = listed.filter { $0.name != "__consumer_offsets" && $0.name != "__transaction_state" }
         }
 
         // 2. Where each partition ends right now.

@@ -1,5 +1,6 @@
 internal import CRdKafka
 internal import CTributaryShims
+import Dispatch
 import Logging
 import Synchronization
 
@@ -38,6 +39,7 @@ public final class TransactionalProducer: Sendable {
     private let client: RDKafkaClient
     private let blocking: BlockingQueue
     private let logger: Logger
+    private let knownTopics = Mutex<Set<String>>([])
     private let producedCount = Atomic<Int>(0)
     private let queueFullCount = Atomic<Int>(0)
 
@@ -140,6 +142,9 @@ public final class TransactionalProducer: Sendable {
     public func produce(
         topic: String, key: [UInt8]?, value: [UInt8]?, headers: [(String, [UInt8])] = [], partition: Int32? = nil
     ) async throws {
+        if !knownTopics.withLock({ $0.contains(topic) }) {
+            learnTopic(topic)
+        }
         while true {
             let err = enqueue(topic: topic, key: key, value: value, headers: headers, partition: partition ?? -1)
             if err == RD_KAFKA_RESP_ERR_NO_ERROR.rawValue {
@@ -163,6 +168,28 @@ public final class TransactionalProducer: Sendable {
             try await Task.sleep(for: .milliseconds(1))
         }
     }
+
+    /// Asks for `topic`'s metadata right away, in the background. librdkafka 2.0.2 otherwise learns the
+    /// partitions of a topic first produced to only at its next 1 s topic scan, so the first transaction that
+    /// writes a new topic would wait up to a second in its commit.
+    private func learnTopic(_ topic: String) {
+        let isNew = knownTopics.withLock { known in known.insert(topic).inserted }
+        guard isNew else { return }
+        let client = client
+        let logger = logger
+        Self.metadataQueue.async {
+            do {
+                _ = try client.metadata(topic: topic, timeoutMs: 1000)
+            } catch {
+                // Not fatal: librdkafka's periodic scan finds the topic later.
+                logger.debug(
+                    "Kafka topic metadata prefetch failed",
+                    metadata: [KafkaLoggingKeys.topic: "\(topic)", "error": "\(error)"])
+            }
+        }
+    }
+
+    private static let metadataQueue = DispatchQueue(label: "tributary.kafka.metadata", attributes: .concurrent)
 
     /// Calls the C shim; returns the `rd_kafka_resp_err_t` raw value.
     private func enqueue(
@@ -256,6 +283,8 @@ public final class TransactionalProducer: Sendable {
             let failure: KafkaSinkError? = try await blocking.run {
                 client.poll()
                 guard let error = call(client.handle, ms) else { return nil }
+                // Serve the delivery reports and error callbacks that explain the failure.
+                client.poll()
                 return RDKafkaError.take(error, operation: operation, client: client)
             }
             guard let failure else { return }

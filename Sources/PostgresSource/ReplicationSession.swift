@@ -36,6 +36,9 @@ actor ReplicationSession {
     var lastIdleCommit = ContinuousClock.now
     var lastHeartbeatQuery = ContinuousClock.now
     var replyRequested = false
+    /// Protocol v2 streaming: the transaction whose stream block is open, and the spill files.
+    var currentStreamXID: UInt32?
+    var spills: [UInt32: SpillFile] = [:]
 
     struct OpenTransaction {
         var xid: UInt32
@@ -148,13 +151,14 @@ actor ReplicationSession {
         lastFlushSent = 0
         let startLSN = LSN(resumeLSN)
         var options = [
-            "proto_version": "'1'",
+            "proto_version": streamingEnabled ? "'2'" : "'1'",
             "publication_names": quoteLiteral(quoteIdentifier(configuration.publicationName)),
             "messages": "'true'",
         ]
-        for (key, value) in configuration.streamParameters where key != "streaming" {
+        for (key, value) in configuration.streamParameters {
             options[key] = quoteLiteral(value)
         }
+        removeStaleSpillFiles()
         let optionText = options.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
         try replication.startCopyBoth("START_REPLICATION SLOT \(slotName) LOGICAL \(startLSN) (\(optionText))")
         logger.notice("streaming changes", metadata: [LoggingKeys.slot: "\(configuration.slotName)", LoggingKeys.lsn: "\(startLSN)"])
@@ -216,7 +220,7 @@ actor ReplicationSession {
             while batch.count < maxBatch {
                 switch try replication.readCopyData(allocator: allocator) {
                 case .data(var buffer):
-                    try handle(&buffer, into: &batch)
+                    try await handle(&buffer, into: &batch, output: output)
                 case .wouldBlock:
                     drained = true
                 case .done:
@@ -305,19 +309,26 @@ actor ReplicationSession {
 
     // MARK: - Messages
 
-    private func handle(_ buffer: inout ByteBuffer, into batch: inout [SourceRecord]) throws {
+    private func handle(_ buffer: inout ByteBuffer, into batch: inout [SourceRecord], output: RecordChannel) async throws {
         switch try ReplicationMessage.decode(from: &buffer) {
         case .keepalive(let keepalive):
             serverWALEnd = max(serverWALEnd, keepalive.walEnd.rawValue)
             if keepalive.replyRequested { replyRequested = true }
         case .xLogData(let data):
             serverWALEnd = max(serverWALEnd, data.walEnd.rawValue)
-            try handle(payload: data.payload, lsn: data.dataStart, into: &batch)
+            let message = try decoder.decode(data.payload, at: data.dataStart)
+            if try spillIfStreamed(message, payload: data.payload, lsn: data.dataStart) { return }
+            switch message {
+            case .streamStart, .streamStop, .streamCommit, .streamAbort:
+                try await handleStream(message, lsn: data.dataStart, into: &batch, output: output)
+            default:
+                try process(message, lsn: data.dataStart, into: &batch)
+            }
         }
     }
 
-    private func handle(payload: ByteBuffer, lsn: LSN, into batch: inout [SourceRecord]) throws {
-        let message = try decoder.decode(payload, at: lsn)
+    /// Turns one decoded pgoutput message of a (non-streamed, or replayed) transaction into records.
+    func process(_ message: PGOutputMessage, lsn: LSN, into batch: inout [SourceRecord]) throws {
         switch message {
         case .begin(let begin):
             let skip = begin.finalLSN.rawValue < resumeLSN
@@ -388,13 +399,11 @@ actor ReplicationSession {
         case .origin:
             break
         case .streamStart, .streamStop, .streamCommit, .streamAbort:
-            throw PostgresSourceError(
-                .protocolViolation,
-                "received a streamed-transaction message at \(lsn) but streaming was not requested")
+            throw PostgresSourceError(.protocolViolation, "unexpected streamed-transaction message at \(lsn)")
         }
     }
 
-    private func handleLogicalMessage(
+    func handleLogicalMessage(
         _ message: PGOutputMessage.LogicalMessage, lsn: LSN, into batch: inout [SourceRecord]
     ) throws {
         let event = ChangeEvent.LogicalMessage(

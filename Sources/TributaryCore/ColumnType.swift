@@ -32,7 +32,7 @@ public struct ColumnType: Hashable, Sendable {
         case timestamp(precision: Int?)
         /// TIMESTAMP WITH TIME ZONE: `io.debezium.time.ZonedTimestamp`.
         case timestampTZ
-        /// INTERVAL: `io.debezium.time.MicroDuration` (int64 µs, months = 30 days).
+        /// INTERVAL: `io.debezium.time.MicroDuration` (int64 µs; a month counts 365.25/12 days, as Debezium does).
         case interval
         /// BIT(n)/VARBIT: BIT(1) is a boolean, longer ones are `io.debezium.data.Bits` bytes.
         case bits(length: Int?)

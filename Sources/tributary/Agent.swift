@@ -95,6 +95,8 @@ struct Agent {
         o.transactionTopic = c.transactionTopic
         o.heartbeatTopicPrefix = c.heartbeat.topicPrefix
         o.unavailableValuePlaceholder = f.unavailableValuePlaceholder
+        o.schemaNameAdjustment = FormatOptions.SchemaNameAdjustment(rawValue: f.schemaNameAdjustmentMode.rawValue) ?? .avro
+        o.moneyFractionDigits = f.moneyFractionDigits
         return o
     }
 
