@@ -41,11 +41,14 @@ public final class Engine: Sendable {
     let configuration: EngineConfiguration
     let logger: Logger
     let observer: (any EngineObserver)?
+    /// Replaces the committed offset at start (`run --start-lsn`): replay or skip from an operator's position.
+    let startOverride: Offset?
 
     public init(
         source: any ChangeSource, sink: any ChangeSink, configuration: EngineConfiguration, logger: Logger,
-        observer: (any EngineObserver)? = nil
+        observer: (any EngineObserver)? = nil, startOverride: Offset? = nil
     ) {
+        self.startOverride = startOverride
         self.source = source
         self.sink = sink
         self.configuration = configuration
@@ -62,7 +65,13 @@ public final class Engine: Sendable {
     public func run() async throws {
         let runID = RunID.make()
         var committed: Offset? = try await withRetries("load offset") { try await sink.loadOffset() }
-        if let committed {
+        if let startOverride {
+            logger.notice(
+                "starting from the operator's position instead of the committed offset",
+                metadata: ["offset.lsn": "\(startOverride.lsn.map { LSN($0).description } ?? "-")",
+                           "offset.committed.lsn": "\(committed?.lsn.map { LSN($0).description } ?? "-")"])
+            committed = startOverride
+        } else if let committed {
             logger.notice("resuming after committed offset", metadata: ["offset.lsn": "\(committed.lsn.map { LSN($0).description } ?? "-")"])
         } else {
             logger.notice("no committed offset: starting fresh")

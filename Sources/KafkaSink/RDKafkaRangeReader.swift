@@ -1,6 +1,12 @@
 internal import CRdKafka
 import Logging
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Reads topics from their low watermark up to the high watermark captured when the read starts
 /// (`rd_kafka_query_watermark_offsets`; the last stable offset under `read_committed`), then stops.
 ///
@@ -24,7 +30,9 @@ enum RDKafkaRangeReader {
 
         // 1. Which partitions exist. All topics are listed (one request), so asking never auto-creates a missing
         // topic: brokers before Metadata v4 (librdkafka's mock among them) ignore allow.auto.create.topics=false.
-        let listed = try consumer.client.metadata(topic: nil, timeoutMs: remainingMs(deadline))
+        let listed = try sliced(deadline: deadline, flag: flag) { ms in
+            try consumer.client.metadata(topic: nil, timeoutMs: ms)
+        }
         let metadata: [RDKafkaClient.TopicMetadata]
         if let topics {
             let wanted = Set(topics)
@@ -48,8 +56,9 @@ enum RDKafkaRangeReader {
             }
             for partition in topic.partitions {
                 try flag.check()
-                let marks = try consumer.client.watermarks(
-                    topic: topic.name, partition: partition, timeoutMs: remainingMs(deadline))
+                let marks = try sliced(deadline: deadline, flag: flag) { ms in
+                    try consumer.client.watermarks(topic: topic.name, partition: partition, timeoutMs: ms)
+                }
                 guard marks.high > marks.low else { continue }
                 let id = RDKafkaQueueConsumer.PartitionID(topic: topic.name, partition: partition)
                 end[id] = marks.high
@@ -92,6 +101,22 @@ enum RDKafkaRangeReader {
                 }
                 try handle(message)
                 if message.offset + 1 >= last { pending.remove(id) }
+            }
+        }
+    }
+
+    /// Runs a blocking query in waits of at most 1 s, repeating it after retriable failures (timeouts, broker
+    /// transport) until it succeeds, `deadline` passes or `flag` is raised.
+    static func sliced<T>(
+        deadline: ContinuousClock.Instant, flag: CancellationFlag, _ query: (Int32) throws -> T
+    ) throws -> T {
+        while true {
+            try flag.check()
+            do {
+                return try query(min(1000, remainingMs(deadline)))
+            } catch let error as KafkaSinkError where error.isRetriable && ContinuousClock.now < deadline {
+                // Transport errors can return at once: pause briefly (this runs on a blocking queue).
+                usleep(50_000)
             }
         }
     }

@@ -6,7 +6,8 @@ import NIOCore
 extension ByteBuffer {
     @inline(__always)
     mutating func readPGInteger<T: FixedWidthInteger>(
-        as: T.Type = T.self, _ field: StaticString
+        as: T.Type = T.self,
+        _ field: StaticString
     ) throws(PartialDecodingError) -> T {
         guard let value = readInteger(endianness: .big, as: T.self) else {
             throw .truncated(field, need: MemoryLayout<T>.size, have: readableBytes)

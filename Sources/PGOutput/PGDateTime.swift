@@ -126,7 +126,8 @@ enum PGDateTime {
                 days += signed
             default:
                 throw ValueParseError(
-                    "unknown interval unit '\(unit)' (IntervalStyle must be postgres)")
+                    "unknown interval unit '\(unit)' (IntervalStyle must be postgres)"
+                )
             }
         }
         guard sawAnything else { throw ValueParseError("empty interval") }
@@ -202,7 +203,9 @@ enum PGDateTime {
         mutating func date() throws(ValueParseError) -> Int64 {
             let start = index
             let (year, yearDigits) = try unsignedInteger(maxDigits: 8)
-            guard yearDigits >= 4 else { throw ValueParseError("expected a year of four or more digits at offset \(start)") }
+            guard yearDigits >= 4 else {
+                throw ValueParseError("expected a year of four or more digits at offset \(start)")
+            }
             try expect(UInt8(ascii: "-"), "'-' after the year")
             let month = try digits(2, "month")
             try expect(UInt8(ascii: "-"), "'-' after the month")

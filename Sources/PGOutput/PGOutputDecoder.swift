@@ -73,7 +73,11 @@ public struct PGOutputDecoder: Sendable {
             }
         case .streamStart(let start):
             guard !isInStream else {
-                throw streamStateError("Stream Start for xid \(start.xid) inside the open stream block of xid \(streamXID ?? 0)", payload, lsn)
+                throw streamStateError(
+                    "Stream Start for xid \(start.xid) inside the open stream block of xid \(streamXID ?? 0)",
+                    payload,
+                    lsn
+                )
             }
             isInStream = true
             streamXID = start.xid
@@ -125,7 +129,10 @@ public struct PGOutputDecoder: Sendable {
         guard tuple.columns.count == entry.plans.count else {
             throw PGOutputDecodingError(
                 code: .invalidField,
-                detail: "tuple has \(tuple.columns.count) column(s), relation \(entry.schema.id) (oid \(oid)) has \(entry.plans.count)")
+                detail:
+                    "tuple has \(tuple.columns.count) column(s), relation \(entry.schema.id) (oid \(oid)) has "
+                    + "\(entry.plans.count)"
+            )
         }
         var values = [Value]()
         values.reserveCapacity(tuple.columns.count)
@@ -133,7 +140,12 @@ public struct PGOutputDecoder: Sendable {
             let column = entry.schema.columns[index]
             values.append(
                 try PGValueDecoder.decode(
-                    tuple.columns[index], plan: entry.plans[index], typeName: column.type.typeName, column: column.name))
+                    tuple.columns[index],
+                    plan: entry.plans[index],
+                    typeName: column.type.typeName,
+                    column: column.name
+                )
+            )
         }
         return values
     }
@@ -176,8 +188,12 @@ public struct PGOutputDecoder: Sendable {
             let resolved = registry.resolve(oid: column.typeOID, typmod: column.typmod)
             columns.append(
                 Column(
-                    name: column.name, type: resolved.type, isOptional: !(column.isKey && keyGuaranteesNotNull),
-                    isKey: keyOverride.map { $0.contains(column.name) } ?? column.isKey))
+                    name: column.name,
+                    type: resolved.type,
+                    isOptional: !(column.isKey && keyGuaranteesNotNull),
+                    isKey: keyOverride.map { $0.contains(column.name) } ?? column.isKey
+                )
+            )
             plans.append(resolved.plan)
         }
         return (TableSchema(id: id, columns: columns), plans)
@@ -189,7 +205,12 @@ public struct PGOutputDecoder: Sendable {
 
     private func streamStateError(_ detail: String, _ payload: ByteBuffer, _ lsn: LSN) -> PGOutputDecodingError {
         PGOutputDecodingError(
-            code: .invalidField, detail: detail, messageType: payload.getInteger(at: payload.readerIndex),
-            lsn: lsn, byteOffset: 0, bytesHex: PGOutputDecodingError.hex(of: payload))
+            code: .invalidField,
+            detail: detail,
+            messageType: payload.getInteger(at: payload.readerIndex),
+            lsn: lsn,
+            byteOffset: 0,
+            bytesHex: PGOutputDecodingError.hex(of: payload)
+        )
     }
 }

@@ -67,9 +67,17 @@ public struct PGOutputDecodingError: Error, Sendable, CustomStringConvertible, R
     public var line: Int
 
     public init(
-        code: Code, detail: String, messageType: UInt8? = nil, lsn: LSN? = nil, byteOffset: Int? = nil,
-        bytesHex: String = "", column: String? = nil, typeName: String? = nil, underlying: (any Error)? = nil,
-        file: String = #fileID, line: Int = #line
+        code: Code,
+        detail: String,
+        messageType: UInt8? = nil,
+        lsn: LSN? = nil,
+        byteOffset: Int? = nil,
+        bytesHex: String = "",
+        column: String? = nil,
+        typeName: String? = nil,
+        underlying: (any Error)? = nil,
+        file: String = #fileID,
+        line: Int = #line
     ) {
         self.code = code
         self.detail = detail
@@ -90,7 +98,8 @@ public struct PGOutputDecodingError: Error, Sendable, CustomStringConvertible, R
     public var description: String {
         var parts = ["PGOutputDecodingError.\(code): \(detail)"]
         if let messageType {
-            let printable = (0x20..<0x7F).contains(messageType)
+            let printable =
+                (0x20..<0x7F).contains(messageType)
                 ? "'\(Character(Unicode.Scalar(messageType)))'" : "0x" + String(messageType, radix: 16)
             parts.append("message \(printable)")
         }
@@ -140,18 +149,33 @@ struct PartialDecodingError: Error, Sendable {
     }
 
     static func truncated(
-        _ field: StaticString, need: Int, have: Int, file: String = #fileID, line: Int = #line
+        _ field: StaticString,
+        need: Int,
+        have: Int,
+        file: String = #fileID,
+        line: Int = #line
     ) -> PartialDecodingError {
         PartialDecodingError(
-            .truncated, "\(field): need \(need) byte(s), \(have) left", file: file, line: line)
+            .truncated,
+            "\(field): need \(need) byte(s), \(have) left",
+            file: file,
+            line: line
+        )
     }
 
     static func unexpectedByte(
-        _ field: StaticString, _ byte: UInt8, expected: String, file: String = #fileID, line: Int = #line
+        _ field: StaticString,
+        _ byte: UInt8,
+        expected: String,
+        file: String = #fileID,
+        line: Int = #line
     ) -> PartialDecodingError {
         PartialDecodingError(
-            .unexpectedByte, "\(field): got 0x\(String(byte, radix: 16)), expected \(expected)",
-            file: file, line: line)
+            .unexpectedByte,
+            "\(field): got 0x\(String(byte, radix: 16)), expected \(expected)",
+            file: file,
+            line: line
+        )
     }
 }
 
@@ -159,8 +183,14 @@ extension PGOutputDecodingError {
     /// Wraps a field reader's error at the message boundary.
     init(_ partial: PartialDecodingError, messageType: UInt8?, lsn: LSN?, message: ByteBuffer, failedAt reader: Int) {
         self.init(
-            code: partial.code, detail: partial.detail, messageType: messageType, lsn: lsn,
-            byteOffset: reader - message.readerIndex, bytesHex: PGOutputDecodingError.hex(of: message),
-            file: partial.file, line: partial.line)
+            code: partial.code,
+            detail: partial.detail,
+            messageType: messageType,
+            lsn: lsn,
+            byteOffset: reader - message.readerIndex,
+            bytesHex: PGOutputDecodingError.hex(of: message),
+            file: partial.file,
+            line: partial.line
+        )
     }
 }

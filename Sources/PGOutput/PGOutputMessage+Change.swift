@@ -55,7 +55,10 @@ extension PGOutputMessage {
         public var newTuple: TupleData
 
         public init(
-            xid: UInt32? = nil, relationOID: UInt32, oldKey: TupleData? = nil, oldTuple: TupleData? = nil,
+            xid: UInt32? = nil,
+            relationOID: UInt32,
+            oldKey: TupleData? = nil,
+            oldTuple: TupleData? = nil,
             newTuple: TupleData
         ) {
             self.xid = xid

@@ -33,7 +33,8 @@ extension PGOutputMessage {
         }
 
         static func read(
-            from buffer: inout ByteBuffer, streamed: Bool
+            from buffer: inout ByteBuffer,
+            streamed: Bool
         ) throws(PartialDecodingError) -> LogicalMessage {
             let xid = try buffer.readPGStreamXID(streamed, "Message.xid")
             let flags = try buffer.readPGByte("Message.flags")

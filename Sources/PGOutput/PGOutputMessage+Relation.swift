@@ -47,7 +47,11 @@ extension PGOutputMessage {
         public var columns: [Column]
 
         public init(
-            xid: UInt32? = nil, oid: UInt32, namespace: String, name: String, replicaIdentity: ReplicaIdentity,
+            xid: UInt32? = nil,
+            oid: UInt32,
+            namespace: String,
+            name: String,
+            replicaIdentity: ReplicaIdentity,
             columns: [Column]
         ) {
             self.xid = xid
@@ -88,7 +92,13 @@ extension PGOutputMessage {
                 columns.append(Column(flags: flags, name: columnName, typeOID: typeOID, typmod: typmod))
             }
             return Relation(
-                xid: xid, oid: oid, namespace: namespace, name: name, replicaIdentity: identity, columns: columns)
+                xid: xid,
+                oid: oid,
+                namespace: namespace,
+                name: name,
+                replicaIdentity: identity,
+                columns: columns
+            )
         }
     }
 

@@ -62,7 +62,12 @@ extension PGOutputMessage {
             let endLSN = try buffer.readPGInteger(as: UInt64.self, "StreamCommit.endLSN")
             let commitTime = try buffer.readPGInteger(as: Int64.self, "StreamCommit.commitTime")
             return StreamCommit(
-                xid: xid, flags: flags, commitLSN: LSN(commitLSN), endLSN: LSN(endLSN), commitTime: commitTime)
+                xid: xid,
+                flags: flags,
+                commitLSN: LSN(commitLSN),
+                endLSN: LSN(endLSN),
+                commitTime: commitTime
+            )
         }
     }
 

@@ -71,7 +71,9 @@ public enum PGOutputMessage: Sendable, Hashable {
     ///   - lsn: the XLogData `dataStart`, only used to give errors their position.
     /// - Throws: `PGOutputDecodingError` (`.unknownMessageType`, `.truncated`, `.trailingBytes`, …).
     public static func decode(
-        from buffer: inout ByteBuffer, inStream: Bool = false, lsn: LSN? = nil
+        from buffer: inout ByteBuffer,
+        inStream: Bool = false,
+        lsn: LSN? = nil
     ) throws -> PGOutputMessage {
         let message = buffer
         var type: UInt8?
@@ -81,22 +83,33 @@ public enum PGOutputMessage: Sendable, Hashable {
             let decoded = try read(id: byte, from: &buffer, inStream: inStream)
             guard buffer.readableBytes == 0 else {
                 throw PartialDecodingError(
-                    .trailingBytes, "\(buffer.readableBytes) byte(s) left after the message's last field")
+                    .trailingBytes,
+                    "\(buffer.readableBytes) byte(s) left after the message's last field"
+                )
             }
             return decoded
         } catch {
             throw PGOutputDecodingError(
-                error, messageType: type, lsn: lsn, message: message, failedAt: buffer.readerIndex)
+                error,
+                messageType: type,
+                lsn: lsn,
+                message: message,
+                failedAt: buffer.readerIndex
+            )
         }
     }
 
     static func read(
-        id byte: UInt8, from buffer: inout ByteBuffer, inStream: Bool
+        id byte: UInt8,
+        from buffer: inout ByteBuffer,
+        inStream: Bool
     ) throws(PartialDecodingError) -> PGOutputMessage {
         guard let id = ID(rawValue: byte) else {
             throw PartialDecodingError(
-                .unknownMessageType, "unknown pgoutput message type 0x\(String(byte, radix: 16))"
-                    + Self.unsupportedHint(byte))
+                .unknownMessageType,
+                "unknown pgoutput message type 0x\(String(byte, radix: 16))"
+                    + Self.unsupportedHint(byte)
+            )
         }
         switch id {
         case .begin: return .begin(try Begin.read(from: &buffer))
@@ -129,7 +142,8 @@ public enum PGOutputMessage: Sendable, Hashable {
     /// Shared wrapper of the per-message public `decode(from:)` functions: reads the body after the type
     /// byte and turns a field reader's error into a `PGOutputDecodingError`.
     static func decodeBody<T>(
-        _ id: ID, from buffer: inout ByteBuffer,
+        _ id: ID,
+        from buffer: inout ByteBuffer,
         _ body: (inout ByteBuffer) throws(PartialDecodingError) -> T
     ) throws(PGOutputDecodingError) -> T {
         let message = buffer
@@ -137,7 +151,12 @@ public enum PGOutputMessage: Sendable, Hashable {
             return try body(&buffer)
         } catch {
             throw PGOutputDecodingError(
-                error, messageType: id.rawValue, lsn: nil, message: message, failedAt: buffer.readerIndex)
+                error,
+                messageType: id.rawValue,
+                lsn: nil,
+                message: message,
+                failedAt: buffer.readerIndex
+            )
         }
     }
 }

@@ -65,7 +65,9 @@ public struct PGTypeRegistry: Sendable, Hashable {
     func resolve(oid: UInt32, typmod: Int32, depth: Int = 0) -> (type: ColumnType, plan: PGValuePlan) {
         guard depth < 8 else { return (ColumnType(.unknown, typeName: "oid:\(oid)"), .passThrough) }
         if let scalar = PGBuiltinTypes.scalars[oid] {
-            return (ColumnType(PGBuiltinTypes.kind(of: scalar.plan, typmod: typmod), typeName: scalar.name), scalar.plan)
+            return (
+                ColumnType(PGBuiltinTypes.kind(of: scalar.plan, typmod: typmod), typeName: scalar.name), scalar.plan
+            )
         }
         if let element = PGBuiltinTypes.arrays[oid] {
             let resolved = resolve(oid: element, typmod: typmod, depth: depth + 1)
@@ -83,7 +85,10 @@ public struct PGTypeRegistry: Sendable, Hashable {
                 return (ColumnType(base.type.kind, typeName: user.name), base.plan)
             case .array(let elementOID):
                 let element = resolve(oid: elementOID, typmod: typmod, depth: depth + 1)
-                return (ColumnType(.array(element.type.kind), typeName: user.name), .array(element: element.plan, delimiter: UInt8(ascii: ",")))
+                return (
+                    ColumnType(.array(element.type.kind), typeName: user.name),
+                    .array(element: element.plan, delimiter: UInt8(ascii: ","))
+                )
             case .other:
                 return (ColumnType(.unknown, typeName: user.name), .passThrough)
             }

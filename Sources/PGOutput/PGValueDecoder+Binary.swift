@@ -87,7 +87,9 @@ extension PGValueDecoder {
 
     private static func read<T: FixedWidthInteger>(_: T.Type, _ buffer: inout ByteBuffer) throws(ValueParseError) -> T {
         guard let value = buffer.readInteger(endianness: .big, as: T.self) else {
-            throw ValueParseError("binary value too short: need \(MemoryLayout<T>.size) byte(s), \(buffer.readableBytes) left")
+            throw ValueParseError(
+                "binary value too short: need \(MemoryLayout<T>.size) byte(s), \(buffer.readableBytes) left"
+            )
         }
         return value
     }

@@ -40,7 +40,10 @@ public struct PGValueDecoder: Sendable {
     }
 
     static func decode(
-        _ value: TupleData.Column, plan: PGValuePlan, typeName: String, column: String
+        _ value: TupleData.Column,
+        plan: PGValuePlan,
+        typeName: String,
+        column: String
     ) throws(PGOutputDecodingError) -> Value {
         let result: Result<Value, ValueParseError>
         let bytes: ByteBuffer
@@ -70,9 +73,15 @@ public struct PGValueDecoder: Sendable {
             return value
         case .failure(let error):
             throw PGOutputDecodingError(
-                code: error.code, detail: "cannot convert \(typeName) value of column \(column): \(error.reason)",
-                byteOffset: nil, bytesHex: PGOutputDecodingError.hex(of: bytes), column: column, typeName: typeName,
-                file: error.file, line: error.line)
+                code: error.code,
+                detail: "cannot convert \(typeName) value of column \(column): \(error.reason)",
+                byteOffset: nil,
+                bytesHex: PGOutputDecodingError.hex(of: bytes),
+                column: column,
+                typeName: typeName,
+                file: error.file,
+                line: error.line
+            )
         }
     }
 }
@@ -85,7 +94,9 @@ struct ValueParseError: Error, Sendable {
     var line: Int
 
     init(
-        _ reason: String, code: PGOutputDecodingError.Code = .invalidValue, file: String = #fileID,
+        _ reason: String,
+        code: PGOutputDecodingError.Code = .invalidValue,
+        file: String = #fileID,
         line: Int = #line
     ) {
         self.reason = reason

@@ -32,17 +32,25 @@ public enum ReplicationMessage: Sendable, Hashable {
                 let keepalive = try PrimaryKeepalive.read(from: &buffer)
                 guard buffer.readableBytes == 0 else {
                     throw PartialDecodingError(
-                        .trailingBytes, "PrimaryKeepalive: \(buffer.readableBytes) byte(s) after the last field")
+                        .trailingBytes,
+                        "PrimaryKeepalive: \(buffer.readableBytes) byte(s) after the last field"
+                    )
                 }
                 return .keepalive(keepalive)
             case .standbyStatusUpdate, nil:
                 throw PartialDecodingError(
                     .unknownMessageType,
-                    "unknown replication message type 0x\(String(type, radix: 16)) (expected 'w' or 'k')")
+                    "unknown replication message type 0x\(String(type, radix: 16)) (expected 'w' or 'k')"
+                )
             }
         } catch {
             throw PGOutputDecodingError(
-                error, messageType: failedType, lsn: nil, message: message, failedAt: buffer.readerIndex)
+                error,
+                messageType: failedType,
+                lsn: nil,
+                message: message,
+                failedAt: buffer.readerIndex
+            )
         }
     }
 }
@@ -75,8 +83,12 @@ public struct XLogData: Sendable, Hashable, CustomDebugStringConvertible {
             return try read(from: &buffer)
         } catch {
             throw PGOutputDecodingError(
-                error, messageType: ReplicationMessage.ID.xLogData.rawValue, lsn: nil, message: message,
-                failedAt: buffer.readerIndex)
+                error,
+                messageType: ReplicationMessage.ID.xLogData.rawValue,
+                lsn: nil,
+                message: message,
+                failedAt: buffer.readerIndex
+            )
         }
     }
 
@@ -92,7 +104,8 @@ public struct XLogData: Sendable, Hashable, CustomDebugStringConvertible {
     public var serverTimeUnixMicros: Int64 { PGEpoch.unixMicros(fromPostgresMicros: serverTime) }
 
     public var debugDescription: String {
-        "XLogData(dataStart: \(dataStart), walEnd: \(walEnd), serverTime: \(serverTime), payload: \(payload.readableBytes) bytes)"
+        "XLogData(dataStart: \(dataStart), walEnd: \(walEnd), serverTime: \(serverTime), "
+            + "payload: \(payload.readableBytes) bytes)"
     }
 }
 
@@ -119,8 +132,12 @@ public struct PrimaryKeepalive: Sendable, Hashable {
             return try read(from: &buffer)
         } catch {
             throw PGOutputDecodingError(
-                error, messageType: ReplicationMessage.ID.primaryKeepalive.rawValue, lsn: nil, message: message,
-                failedAt: buffer.readerIndex)
+                error,
+                messageType: ReplicationMessage.ID.primaryKeepalive.rawValue,
+                lsn: nil,
+                message: message,
+                failedAt: buffer.readerIndex
+            )
         }
     }
 
@@ -185,12 +202,20 @@ public struct StandbyStatusUpdate: Sendable, Hashable {
             let clientTime = try buffer.readPGInteger(as: Int64.self, "StandbyStatusUpdate.clientTime")
             let reply = try buffer.readPGByte("StandbyStatusUpdate.replyRequested")
             return StandbyStatusUpdate(
-                write: LSN(write), flush: LSN(flush), apply: LSN(apply), clientTime: clientTime,
-                replyRequested: reply != 0)
+                write: LSN(write),
+                flush: LSN(flush),
+                apply: LSN(apply),
+                clientTime: clientTime,
+                replyRequested: reply != 0
+            )
         } catch {
             throw PGOutputDecodingError(
-                error, messageType: ReplicationMessage.ID.standbyStatusUpdate.rawValue, lsn: nil, message: message,
-                failedAt: buffer.readerIndex)
+                error,
+                messageType: ReplicationMessage.ID.standbyStatusUpdate.rawValue,
+                lsn: nil,
+                message: message,
+                failedAt: buffer.readerIndex
+            )
         }
     }
 }

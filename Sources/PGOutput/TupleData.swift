@@ -38,7 +38,12 @@ public struct TupleData: Sendable, Hashable, CustomDebugStringConvertible {
             return try read(from: &buffer)
         } catch {
             throw PGOutputDecodingError(
-                error, messageType: nil, lsn: nil, message: message, failedAt: buffer.readerIndex)
+                error,
+                messageType: nil,
+                lsn: nil,
+                message: message,
+                failedAt: buffer.readerIndex
+            )
         }
     }
 

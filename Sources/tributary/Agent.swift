@@ -15,7 +15,7 @@ struct Agent {
     let logger: Logger
     let engine: Engine
 
-    init(configuration: AgentConfiguration, logger: Logger) throws {
+    init(configuration: AgentConfiguration, logger: Logger, startOverride: Offset? = nil) throws {
         self.configuration = configuration
         self.logger = logger
         let source = PostgresSource(configuration: Self.sourceConfiguration(configuration), logger: logger)
@@ -25,7 +25,8 @@ struct Agent {
             maxEvents: e.commitMaxEvents, maxBytes: e.commitMaxBytes, maxIntervalMilliseconds: e.commitInterval.milliseconds,
             queueCapacity: e.maxQueueSize, maxRetries: e.maxRetries ?? -1,
             initialRetryDelayMilliseconds: e.retryInitialDelay.milliseconds, maxRetryDelayMilliseconds: e.retryMaxDelay.milliseconds)
-        self.engine = Engine(source: source, sink: sink, configuration: engineConfiguration, logger: logger)
+        self.engine = Engine(
+            source: source, sink: sink, configuration: engineConfiguration, logger: logger, startOverride: startOverride)
     }
 
     static func sourceConfiguration(_ c: AgentConfiguration) -> PostgresSourceConfiguration {

@@ -28,6 +28,17 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Print the effective configuration (secrets redacted) and exit.")
     var printConfig = false
 
+    @Option(
+        name: .long,
+        help: "Replay from this LSN (e.g. 0/16B3748) instead of the committed offset: transactions committed before it are skipped. The slot must still serve it (LSN >= its confirmed_flush_lsn).")
+    var startLSN: String?
+
+    func validate() throws {
+        if let startLSN, LSN(string: startLSN) == nil {
+            throw ValidationError("--start-lsn must look like 16/B374D848, got '\(startLSN)'")
+        }
+    }
+
     func run() async throws {
         let configuration = try loadConfiguration(file: config ?? ProcessInfo.processInfo.environment["TRIBUTARY_CONFIG"], overrides: overrides)
         if printConfig {
@@ -37,7 +48,8 @@ struct RunCommand: AsyncParsableCommand {
         let logger = Logger(label: "tributary")
         let agent: Agent
         do {
-            agent = try Agent(configuration: configuration, logger: logger)
+            let start = startLSN.flatMap { LSN(string: $0) }.map { Offset(source: "postgresql", lsn: $0.rawValue) }
+            agent = try Agent(configuration: configuration, logger: logger, startOverride: start)
         } catch {
             logger.error("cannot start", metadata: ["error": "\(error)"])
             throw ExitCode(ExitCodes.configuration)

@@ -7,14 +7,15 @@ import TributaryCore
     static let beginMarker = "<!-- BEGIN GENERATED KEY REFERENCE -->\n"
     static let endMarker = "<!-- END GENERATED KEY REFERENCE -->"
 
-    /// `docs/configuration.md` embeds `ConfigurationKeys.markdownReference()` verbatim. Run the tests with
-    /// `TRIBUTARY_RECORD_FIXTURES=1` to rewrite that section after changing the key catalog.
-    @Test func referenceTableMatchesTheKeyCatalog() throws {
-        let url = repositoryRoot.appendingPathComponent("docs/configuration.md")
+    /// `docs/configuration.md` and the README embed `ConfigurationKeys.markdownReference()` verbatim. Run the
+    /// tests with `TRIBUTARY_RECORD_FIXTURES=1` to rewrite that section after changing the key catalog.
+    @Test(arguments: ["docs/configuration.md", "README.md"])
+    func referenceTableMatchesTheKeyCatalog(file: String) throws {
+        let url = repositoryRoot.appendingPathComponent(file)
         let document = try String(contentsOf: url, encoding: .utf8)
         let generated = ConfigurationKeys.markdownReference()
         guard let begin = document.range(of: Self.beginMarker), let end = document.range(of: Self.endMarker) else {
-            Issue.record("docs/configuration.md lacks the generated-reference markers")
+            Issue.record("\(file) lacks the generated-reference markers")
             return
         }
         let current = String(document[begin.upperBound..<end.lowerBound])
@@ -23,7 +24,7 @@ import TributaryCore
             try updated.write(to: url, atomically: true, encoding: .utf8)
             return
         }
-        #expect(current == generated, "docs/configuration.md is stale: rerun with TRIBUTARY_RECORD_FIXTURES=1")
+        #expect(current == generated, "\(file) is stale: rerun with TRIBUTARY_RECORD_FIXTURES=1")
     }
 
     @Test func exampleConfigurationLoads() throws {
