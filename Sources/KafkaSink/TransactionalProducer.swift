@@ -7,9 +7,10 @@ import Synchronization
 /// A transactional, idempotent librdkafka producer: the events of a commit unit and its offset record go
 /// into one Kafka transaction (KIP-98; librdkafka's transactional API, rdkafka.h "Transactional producer API").
 ///
-/// Usage per commit unit: `beginTransaction()` → `produce(…)`* → `commitTransaction()`; on an error with
-/// `requiresAbort` call `abortTransaction()` and run the unit again; on `.fenced` or a fatal error recreate
-/// nothing and stop: another agent with the same `transactional.id` is running.
+/// Usage per commit unit: `beginTransaction()` → `produce(…)`* → `commitTransaction()`. On an error with
+/// `requiresAbort`, call `abortTransaction()` and run the unit again. On `.fenced`, stop the agent: another
+/// agent with the same `transactional.id` took over. After any other fatal error the producer is unusable and
+/// must be recreated (`initTransactions` then aborts what this one left open).
 ///
 /// `produce` never fails on a full local queue (`RD_KAFKA_RESP_ERR__QUEUE_FULL`): it polls, sleeps briefly and
 /// retries, which turns `queue.buffering.max.messages` / `queue.buffering.max.kbytes` into backpressure with

@@ -47,6 +47,7 @@ public struct PGOutputDecodingError: Error, Sendable, CustomStringConvertible, R
     /// At most this many message bytes are kept in ``bytesHex``.
     public static let maximumHexBytes = 256
 
+    /// What went wrong.
     public var code: Code
     /// Human-readable detail (which field, what was expected).
     public var detail: String
@@ -62,8 +63,11 @@ public struct PGOutputDecodingError: Error, Sendable, CustomStringConvertible, R
     public var column: String?
     /// For value errors: the column's PostgreSQL type name.
     public var typeName: String?
+    /// The error this one wraps, if any.
     public var underlying: (any Error)?
+    /// Where the error was detected (`#fileID`).
     public var file: String
+    /// Line of ``file``.
     public var line: Int
 
     public init(

@@ -13,8 +13,11 @@ extension PGOutputMessage {
 
     /// `Insert`: `Byte1('I')`, [`Int32` xid, streamed only], `Int32` relation OID, `Byte1('N')`, TupleData.
     public struct Insert: Sendable, Hashable {
+        /// The (sub)transaction's xid: present only inside a Stream Start … Stream Stop block.
         public var xid: UInt32?
+        /// The relation's OID, announced by an earlier Relation message.
         public var relationOID: UInt32
+        /// The inserted row.
         public var newTuple: TupleData
 
         public init(xid: UInt32? = nil, relationOID: UInt32, newTuple: TupleData) {
@@ -45,7 +48,9 @@ extension PGOutputMessage {
     /// TupleData (old key, when the key changed with REPLICA IDENTITY DEFAULT/INDEX) or `Byte1('O')` +
     /// TupleData (old row, REPLICA IDENTITY FULL), then `Byte1('N')` + TupleData (new row).
     public struct Update: Sendable, Hashable {
+        /// The (sub)transaction's xid: present only inside a Stream Start … Stream Stop block.
         public var xid: UInt32?
+        /// The relation's OID, announced by an earlier Relation message.
         public var relationOID: UInt32
         /// The old key columns (others NULL): sent when the update changed a replica-identity column.
         public var oldKey: TupleData?
@@ -104,9 +109,13 @@ extension PGOutputMessage {
     /// `Delete`: `Byte1('D')`, [`Int32` xid, streamed only], `Int32` relation OID, then `Byte1('K')` + TupleData
     /// (key columns, others NULL) or `Byte1('O')` + TupleData (whole old row, REPLICA IDENTITY FULL).
     public struct Delete: Sendable, Hashable {
+        /// The (sub)transaction's xid: present only inside a Stream Start … Stream Stop block.
         public var xid: UInt32?
+        /// The relation's OID, announced by an earlier Relation message.
         public var relationOID: UInt32
+        /// The deleted row's replica-identity columns, others NULL (REPLICA IDENTITY DEFAULT/INDEX).
         public var oldKey: TupleData?
+        /// The whole deleted row (REPLICA IDENTITY FULL).
         public var oldTuple: TupleData?
 
         public init(xid: UInt32? = nil, relationOID: UInt32, oldKey: TupleData? = nil, oldTuple: TupleData? = nil) {
@@ -141,15 +150,22 @@ extension PGOutputMessage {
     /// `Truncate`: `Byte1('T')`, [`Int32` xid, streamed only], `Int32` number of relations, `Int8` option bits
     /// (1 = CASCADE, 2 = RESTART IDENTITY), then that many `Int32` relation OIDs.
     public struct Truncate: Sendable, Hashable {
+        /// The option bits of a Truncate.
         public struct Options: OptionSet, Sendable, Hashable {
+            /// The raw `Int8` option bits.
             public var rawValue: UInt8
             public init(rawValue: UInt8) { self.rawValue = rawValue }
+            /// `TRUNCATE … CASCADE`.
             public static let cascade = Options(rawValue: 1)
+            /// `TRUNCATE … RESTART IDENTITY`.
             public static let restartIdentity = Options(rawValue: 2)
         }
 
+        /// The (sub)transaction's xid: present only inside a Stream Start … Stream Stop block.
         public var xid: UInt32?
+        /// `CASCADE` / `RESTART IDENTITY`.
         public var options: Options
+        /// The truncated relations, in the order the server sent them.
         public var relationOIDs: [UInt32]
 
         public init(xid: UInt32? = nil, options: Options, relationOIDs: [UInt32]) {

@@ -6,9 +6,13 @@ extension PGOutputMessage {
     /// the message, `String` prefix, `Int32` content length, `Byten` content. Produced by
     /// `pg_logical_emit_message` when the `messages` option is on.
     public struct LogicalMessage: Sendable, Hashable, CustomDebugStringConvertible {
+        /// The (sub)transaction's xid: present only inside a Stream Start … Stream Stop block.
         public var xid: UInt32?
+        /// Bit 1: transactional (see ``isTransactional``).
         public var flags: UInt8
+        /// The LSN of the message's WAL record.
         public var lsn: LSN
+        /// The prefix passed to `pg_logical_emit_message`.
         public var prefix: String
         /// The content, a slice of the message buffer.
         public var content: ByteBuffer

@@ -21,7 +21,9 @@ extension PGOutputMessage {
         public struct Column: Sendable, Hashable {
             /// Bit 1: the column is part of the replica identity ("key").
             public var flags: UInt8
+            /// The column name (`attname`).
             public var name: String
+            /// The column's type (`atttypid`).
             public var typeOID: UInt32
             /// `atttypmod`: -1 when the type has no modifier.
             public var typmod: Int32
@@ -39,11 +41,15 @@ extension PGOutputMessage {
 
         /// The top-level xid, present only inside a stream block.
         public var xid: UInt32?
+        /// The relation's OID (`pg_class.oid`): changes refer to the relation by it.
         public var oid: UInt32
         /// The schema; pgoutput sends an empty string for `pg_catalog`.
         public var namespace: String
+        /// The relation name (`relname`).
         public var name: String
+        /// `pg_class.relreplident`: which old values Update and Delete carry.
         public var replicaIdentity: ReplicaIdentity
+        /// Columns in table order (dropped and generated columns are not sent).
         public var columns: [Column]
 
         public init(
@@ -106,9 +112,13 @@ extension PGOutputMessage {
     /// `pg_catalog`), `String` type name. Sent before a Relation that uses a non-built-in type. For a domain,
     /// PostgreSQL sends the domain's OID with its *base* type's namespace and name.
     public struct TypeMessage: Sendable, Hashable {
+        /// The transaction's xid: present only inside a Stream Start … Stream Stop block.
         public var xid: UInt32?
+        /// The type's OID (for a domain: the domain's OID).
         public var oid: UInt32
+        /// The type's schema; empty for `pg_catalog`.
         public var namespace: String
+        /// The type's name (for a domain: its base type's name).
         public var name: String
 
         public init(xid: UInt32? = nil, oid: UInt32, namespace: String, name: String) {

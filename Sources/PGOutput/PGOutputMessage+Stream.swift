@@ -5,7 +5,9 @@ extension PGOutputMessage {
     /// `Stream Start` (protocol version 2): `Byte1('S')`, `Int32` xid, `Int8` 1 if this is the first stream
     /// segment of that transaction. Messages up to Stream Stop carry the xid.
     public struct StreamStart: Sendable, Hashable {
+        /// The top-level transaction's xid.
         public var xid: UInt32
+        /// Whether this is the transaction's first stream block.
         public var isFirstSegment: Bool
 
         public init(xid: UInt32, isFirstSegment: Bool) {
@@ -30,9 +32,13 @@ extension PGOutputMessage {
     /// `Stream Commit` (protocol version 2): `Byte1('c')`, `Int32` xid, `Int8` flags (unused), `Int64` commit
     /// LSN, `Int64` end LSN, `Int64` commit timestamp. Commits every streamed block of that xid.
     public struct StreamCommit: Sendable, Hashable {
+        /// The top-level transaction's xid.
         public var xid: UInt32
+        /// Unused (0).
         public var flags: UInt8
+        /// The LSN of the commit record.
         public var commitLSN: LSN
+        /// The end LSN of the transaction: the position to confirm as `flush` once processed.
         public var endLSN: LSN
         /// Commit time, µs since 2000-01-01.
         public var commitTime: Int64
@@ -75,7 +81,9 @@ extension PGOutputMessage {
     /// when the whole transaction aborted). Discards the streamed changes of that (sub)transaction.
     /// (Protocol 4's abort LSN and timestamp, PostgreSQL 16+ parallel apply, are not requested.)
     public struct StreamAbort: Sendable, Hashable {
+        /// The top-level transaction's xid.
         public var xid: UInt32
+        /// The aborted subtransaction's xid; equal to ``xid`` when the whole transaction aborted.
         public var subtransactionXID: UInt32
 
         public init(xid: UInt32, subtransactionXID: UInt32) {

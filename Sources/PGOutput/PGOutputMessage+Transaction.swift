@@ -9,6 +9,7 @@ extension PGOutputMessage {
         public var finalLSN: LSN
         /// Commit time, µs since 2000-01-01 (``PGEpoch``).
         public var commitTime: Int64
+        /// The transaction's xid.
         public var xid: UInt32
 
         public init(finalLSN: LSN, commitTime: Int64, xid: UInt32) {
@@ -38,6 +39,7 @@ extension PGOutputMessage {
     /// `Commit`: `Byte1('C')`, `Int8` flags (unused, 0), `Int64` commit LSN, `Int64` end LSN of the
     /// transaction, `Int64` commit timestamp.
     public struct Commit: Sendable, Hashable {
+        /// Unused (0).
         public var flags: UInt8
         /// The LSN of the commit record.
         public var commitLSN: LSN
@@ -77,6 +79,7 @@ extension PGOutputMessage {
     public struct Origin: Sendable, Hashable {
         /// The LSN of the commit on the origin server.
         public var lsn: LSN
+        /// The replication origin's name (`pg_replication_origin.roname`).
         public var name: String
 
         public init(lsn: LSN, name: String) {

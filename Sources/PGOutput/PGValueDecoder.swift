@@ -22,6 +22,7 @@ import TributaryCore
 ///
 /// Values that do not parse throw `PGOutputDecodingError` `.invalidValue` naming the column and type.
 public struct PGValueDecoder: Sendable {
+    /// The types used to resolve column type OIDs.
     public var registry: PGTypeRegistry
 
     public init(registry: PGTypeRegistry = PGTypeRegistry()) {

@@ -159,11 +159,15 @@ public struct StandbyStatusUpdate: Sendable, Hashable {
     /// Encoded size in bytes, type byte included.
     public static let encodedSize = 34
 
+    /// The last WAL byte + 1 received and written to disk.
     public var write: LSN
+    /// The last WAL byte + 1 durably processed: the slot's `confirmed_flush_lsn` advances to it.
     public var flush: LSN
+    /// The last WAL byte + 1 applied.
     public var apply: LSN
     /// The client's clock, µs since 2000-01-01 (``PGEpoch/postgresMicros(fromUnixMicros:)``).
     public var clientTime: Int64
+    /// Asks the server to reply at once (with a keepalive).
     public var replyRequested: Bool
 
     public init(write: LSN, flush: LSN, apply: LSN, clientTime: Int64, replyRequested: Bool = false) {

@@ -315,10 +315,11 @@ final class PGConnection {
         }
     }
 
-    /// Waits up to `milliseconds` for the socket to become readable.
-    func waitReadable(milliseconds: Int32) {
+    /// Waits up to `milliseconds` (0: just checks) for the socket to become readable.
+    @discardableResult
+    func waitReadable(milliseconds: Int32) -> Bool {
         var pfd = pollfd(fd: socket, events: Int16(POLLIN), revents: 0)
-        _ = poll(&pfd, 1, milliseconds)
+        return poll(&pfd, 1, milliseconds) > 0
     }
 
     /// Ends COPY BOTH from the client side (`PQputCopyEnd`) for a clean shutdown.

@@ -30,10 +30,11 @@ extension ReplicationSession {
         guard let dir = opendir(spillDirectory) else { return }
         defer { closedir(dir) }
         let prefix = "tributary-\(configuration.slotName)-"
+        // `dirent` records are variable-length: read `d_name` in place as a C string, never copy the
+        // fixed-size tuple (that reads past the record).
+        let nameOffset = MemoryLayout<dirent>.offset(of: \dirent.d_name) ?? 19
         while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
-            }
+            let name = String(cString: (UnsafeRawPointer(entry) + nameOffset).assumingMemoryBound(to: CChar.self))
             if name.hasPrefix(prefix), name.hasSuffix(".spill") { unlink("\(spillDirectory)/\(name)") }
         }
     }

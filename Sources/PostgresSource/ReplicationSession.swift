@@ -36,6 +36,7 @@ actor ReplicationSession {
     var lastIdleCommit = ContinuousClock.now
     var lastHeartbeatQuery = ContinuousClock.now
     var replyRequested = false
+    var idleBackoffMilliseconds = 1
     /// Protocol v2 streaming: the transaction whose stream block is open, and the spill files.
     var currentStreamXID: UInt32?
     var spills: [UInt32: SpillFile] = [:]
@@ -235,7 +236,16 @@ actor ReplicationSession {
             try sendStatusIfDue(replication)
             if drained {
                 try await idleWork(into: output)
-                replication.waitReadable(milliseconds: 50)
+                // Never park the executor thread: check the socket without blocking and sleep
+                // asynchronously, backing off from 1 ms to 20 ms while the stream is quiet.
+                if replication.waitReadable(milliseconds: 0) {
+                    idleBackoffMilliseconds = 1
+                } else {
+                    try await Task.sleep(for: .milliseconds(idleBackoffMilliseconds))
+                    idleBackoffMilliseconds = min(20, idleBackoffMilliseconds * 2)
+                }
+            } else {
+                idleBackoffMilliseconds = 1
             }
         }
     }

@@ -113,7 +113,8 @@ import Darwin
     }
 
     /// Transactions that write several batches to several partitions: with Nagle on the mock's sockets each
-    /// one waits for delayed ACKs (measured here: ~47 ms per transaction without the interposer, ~4 ms with it).
+    /// one waits for a delayed ACK (measured without the interposer: median 44 ms; with it: 1–3 ms). The median
+    /// is robust to scheduling hiccups when the suite runs in parallel on a loaded machine.
     @Test func multiPartitionTransactionsDoNotStallOnNagle() async throws {
         let broker = try DevBroker(topics: [DevBroker.Topic("latency", partitions: 4)], logger: testLogger("devbroker"))
         let producer = try TransactionalProducer(
@@ -125,8 +126,9 @@ import Darwin
         try await producer.produce(topic: "latency", key: nil, value: "warm-up".bytes, partition: 0)
         try await producer.commitTransaction(timeout: .seconds(10))
 
-        let start = ContinuousClock.now
+        var durations: [Duration] = []
         for i in 0..<50 {
+            let start = ContinuousClock.now
             try producer.beginTransaction()
             for partition in 0..<4 {
                 for j in 0..<50 {
@@ -135,13 +137,14 @@ import Darwin
                 }
             }
             try await producer.commitTransaction(timeout: .seconds(10))
+            durations.append(ContinuousClock.now - start)
         }
-        let perTransaction = (ContinuousClock.now - start) / 50
-        #expect(perTransaction < .milliseconds(20), "\(perTransaction) per transaction")
+        let median = durations.sorted()[durations.count / 2]
+        #expect(median < .milliseconds(15), "median \(median) per transaction")
     }
 
-    /// Single-message transactions finish in about a millisecond (the flush inside commit wakes on the delivery
-    /// report instead of sleeping in 10 ms steps).
+    /// Single-message transactions finish in about a millisecond: the flush inside commit wakes on the delivery
+    /// report instead of sleeping in 10 ms steps.
     @Test func singleMessageTransactionsAreFast() async throws {
         let broker = try DevBroker(topics: [DevBroker.Topic("single", partitions: 4)], logger: testLogger("devbroker"))
         let producer = try TransactionalProducer(
@@ -152,14 +155,17 @@ import Darwin
         try await producer.produce(topic: "single", key: nil, value: "warm-up".bytes, partition: 0)
         try await producer.commitTransaction(timeout: .seconds(10))
 
-        let start = ContinuousClock.now
+        var durations: [Duration] = []
         for i in 0..<200 {
+            let start = ContinuousClock.now
             try producer.beginTransaction()
             try await producer.produce(topic: "single", key: nil, value: "v\(i)".bytes, partition: Int32(i % 4))
             try await producer.commitTransaction(timeout: .seconds(10))
+            durations.append(ContinuousClock.now - start)
         }
-        let perTransaction = (ContinuousClock.now - start) / 200
-        #expect(perTransaction < .milliseconds(8), "\(perTransaction) per transaction")
+        // Without delivery-report callbacks the median was ~10.5 ms (flush sleeping in 10 ms steps).
+        let median = durations.sorted()[durations.count / 2]
+        #expect(median < .milliseconds(5), "median \(median) per transaction")
     }
 
     @Test func runReturnsOnCancellationAndShutsDown() async throws {

@@ -93,8 +93,10 @@ import TributaryCore
         .string("192.168.0.1/24"), .string("10.0.0.0/8"), .string("08:00:2b:01:02:03"),
         .string("08:00:2b:01:02:03:04:05"), .string("'a' 'cat' 'fat'"), .string("(1.5,-2)"), .string("[1,10)"),
         .array([.int(1), .int(2), .null, .int(-4)]),
-        .array([.string("a b"), .string("q\"x"), .null, .string("NULL"), .string(""), .string("plain"),
-                .string("back\\slash"), .string("{brace}")]),
+        .array([
+            .string("a b"), .string("q\"x"), .null, .string("NULL"), .string(""), .string("plain"),
+            .string("back\\slash"), .string("{brace}"),
+        ]),
         .array([.array([.int(1), .int(2)]), .array([.int(3), .int(4)])]),
         .array([.double(1.5), .double(.nan), .double(-.infinity)]),
         .array([.date(19723), .infinity(positive: true)]),
@@ -130,33 +132,41 @@ import TributaryCore
         }
     }
 
-    static let row4 = sparseRow(4, [
-        "c_float4": .double(.infinity), "c_float8": .double(1e-300), "c_numeric_unc": .decimal("Infinity"),
-        "c_date": .date(-719_528),  // 0001-01-01 BC
-        "c_timetz": .timeTZ(39_477_000_000),  // 12:00:00+01:02:03
-        "c_timestamp": .timestamp(327_416_976_550_000_000),  // 12345-06-07 08:09:10
-        "c_timestamptz": .timestampTZ(-2_209_008_070_000_000),  // 1900-01-01 00:00:00+05:21:10
-        "c_interval": .interval(months: 0, days: 0, microseconds: -1_000_000),  // -00:00:01
-    ])
+    static let row4 = sparseRow(
+        4,
+        [
+            "c_float4": .double(.infinity), "c_float8": .double(1e-300), "c_numeric_unc": .decimal("Infinity"),
+            "c_date": .date(-719_528),  // 0001-01-01 BC
+            "c_timetz": .timeTZ(39_477_000_000),  // 12:00:00+01:02:03
+            "c_timestamp": .timestamp(327_416_976_550_000_000),  // 12345-06-07 08:09:10
+            "c_timestamptz": .timestampTZ(-2_209_008_070_000_000),  // 1900-01-01 00:00:00+05:21:10
+            "c_interval": .interval(months: 0, days: 0, microseconds: -1_000_000),  // -00:00:01
+        ]
+    )
 
-    static let row5 = sparseRow(5, [
-        "c_float4": .double(-.infinity), "c_float8": .double(0), "c_numeric_unc": .decimal("-Infinity"),
-        "c_date": .date(0), "c_timetz": .timeTZ(0),  // 24:00:00+00 wraps to midnight
-        "c_timestamp": .timestamp(0),
-        "c_timestamptz": .timestampTZ(-1),  // 1970-01-01 05:29:59.999999+05:30
-        "c_interval": .interval(months: 12, days: 0, microseconds: 360_000_000_000),  // 1 year 100:00:00
-    ])
+    static let row5 = sparseRow(
+        5,
+        [
+            "c_float4": .double(-.infinity), "c_float8": .double(0), "c_numeric_unc": .decimal("-Infinity"),
+            "c_date": .date(0), "c_timetz": .timeTZ(0),  // 24:00:00+00 wraps to midnight
+            "c_timestamp": .timestamp(0),
+            "c_timestamptz": .timestampTZ(-1),  // 1970-01-01 05:29:59.999999+05:30
+            "c_interval": .interval(months: 12, days: 0, microseconds: 360_000_000_000),  // 1 year 100:00:00
+        ]
+    )
 
     @Test func decodesTypeAndRelationMessages() throws {
         let (_, messages) = try Fixture.decode("all-types")
         #expect(Fixture.shape(messages) == "BYYYYRICBICBICBIIC")
-        #expect(messages.compactMap(\.typeMessage) == [
-            .init(oid: Self.moodOID, namespace: "public", name: "mood"),
-            .init(oid: Self.moodArrayOID, namespace: "public", name: "_mood"),
-            // Domains are announced with their base type's name (pg_catalog → empty namespace).
-            .init(oid: Self.posintOID, namespace: "", name: "int4"),
-            .init(oid: Self.priceOID, namespace: "", name: "numeric"),
-        ])
+        #expect(
+            messages.compactMap(\.typeMessage) == [
+                .init(oid: Self.moodOID, namespace: "public", name: "mood"),
+                .init(oid: Self.moodArrayOID, namespace: "public", name: "_mood"),
+                // Domains are announced with their base type's name (pg_catalog → empty namespace).
+                .init(oid: Self.posintOID, namespace: "", name: "int4"),
+                .init(oid: Self.priceOID, namespace: "", name: "numeric"),
+            ]
+        )
         let relation = try #require(messages[5].relation)
         #expect(relation.oid == Self.relationOID)
         #expect(relation.columns.map(\.name) == Self.expectedTypes.map(\.0))
@@ -185,7 +195,9 @@ import TributaryCore
 
     @Test func decodesEveryRowWithCatalogRegistry() throws {
         let (decoder, messages) = try Fixture.decode("all-types", registry: Self.catalogRegistry)
-        let rows = try messages.compactMap(\.insert).map { try decoder.values(of: $0.newTuple, relation: $0.relationOID) }
+        let rows = try messages.compactMap(\.insert).map {
+            try decoder.values(of: $0.newTuple, relation: $0.relationOID)
+        }
         let names = Self.expectedTypes.map(\.0)
         #expect(rows.count == 5)
         guard rows.count == 5 else { return }

@@ -16,13 +16,18 @@ import TributaryCore
         #expect(update.relationOID == 16633)
         #expect(update.oldKey == nil)
         #expect(update.oldTuple == nil)
-        expectRow(try decoder.values(of: update.newTuple, relation: 16633),
-                  [.int(1), .string("alice"), .decimal("100.25")], columns: accountColumns)
+        expectRow(
+            try decoder.values(of: update.newTuple, relation: 16633),
+            [.int(1), .string("alice"), .decimal("100.25")],
+            columns: accountColumns
+        )
         let schema = try decoder.tableSchema(forRelation: 16633)
-        #expect(schema.columns.map(\.type) == [
-            ColumnType(.int32, typeName: "int4"), ColumnType(.string, typeName: "text"),
-            ColumnType(.decimal(precision: 10, scale: 2), typeName: "numeric"),
-        ])
+        #expect(
+            schema.columns.map(\.type) == [
+                ColumnType(.int32, typeName: "int4"), ColumnType(.string, typeName: "text"),
+                ColumnType(.decimal(precision: 10, scale: 2), typeName: "numeric"),
+            ]
+        )
         #expect(schema.keyColumnIndices == [0])
     }
 
@@ -34,8 +39,11 @@ import TributaryCore
         #expect(update.oldTuple == nil)
         // 'K': only the key column is sent, the others are NULL ('n').
         expectRow(try decoder.values(of: oldKey, relation: 16653), [.int(1), .null, .null], columns: accountColumns)
-        expectRow(try decoder.values(of: update.newTuple, relation: 16653),
-                  [.int(10), .string("alice2"), .decimal("100.00")], columns: accountColumns)
+        expectRow(
+            try decoder.values(of: update.newTuple, relation: 16653),
+            [.int(10), .string("alice2"), .decimal("100.00")],
+            columns: accountColumns
+        )
     }
 
     @Test func decodesUpdateWithOldTupleUnderReplicaIdentityFull() throws {
@@ -48,16 +56,28 @@ import TributaryCore
 
         let first = try #require(messages[2].update)
         #expect(first.oldKey == nil)
-        expectRow(try decoder.values(of: try #require(first.oldTuple), relation: 16643),
-                  [.int(1), .string("alice"), .decimal("100.00")], columns: accountColumns)
-        expectRow(try decoder.values(of: first.newTuple, relation: 16643),
-                  [.int(1), .string("alice"), .decimal("200.50")], columns: accountColumns)
+        expectRow(
+            try decoder.values(of: try #require(first.oldTuple), relation: 16643),
+            [.int(1), .string("alice"), .decimal("100.00")],
+            columns: accountColumns
+        )
+        expectRow(
+            try decoder.values(of: first.newTuple, relation: 16643),
+            [.int(1), .string("alice"), .decimal("200.50")],
+            columns: accountColumns
+        )
 
         let second = try #require(messages[5].update)
-        expectRow(try decoder.values(of: try #require(second.oldTuple), relation: 16643),
-                  [.int(2), .null, .decimal("7.00")], columns: accountColumns)
-        expectRow(try decoder.values(of: second.newTuple, relation: 16643),
-                  [.int(2), .string("carol"), .decimal("7.00")], columns: accountColumns)
+        expectRow(
+            try decoder.values(of: try #require(second.oldTuple), relation: 16643),
+            [.int(2), .null, .decimal("7.00")],
+            columns: accountColumns
+        )
+        expectRow(
+            try decoder.values(of: second.newTuple, relation: 16643),
+            [.int(2), .string("carol"), .decimal("7.00")],
+            columns: accountColumns
+        )
         #expect(messages[4].begin?.xid == 877)
 
         // Flags say "all key" and nothing is guaranteed NOT NULL; the source overrides the key with the PK.
@@ -76,16 +96,22 @@ import TributaryCore
         let delete = try #require(messages[2].delete)
         #expect(delete.relationOID == 16476)
         #expect(delete.oldTuple == nil)
-        expectRow(try decoder.values(of: try #require(delete.oldKey), relation: 16476),
-                  [.int(2), .null, .null], columns: accountColumns)
+        expectRow(
+            try decoder.values(of: try #require(delete.oldKey), relation: 16476),
+            [.int(2), .null, .null],
+            columns: accountColumns
+        )
     }
 
     @Test func decodesDeleteWithOldTupleUnderReplicaIdentityFull() throws {
         let (decoder, messages) = try Fixture.decode("delete-full")
         let delete = try #require(messages[2].delete)
         #expect(delete.oldKey == nil)
-        expectRow(try decoder.values(of: try #require(delete.oldTuple), relation: 16486),
-                  [.int(2), .string("bob"), .decimal("5.50")], columns: accountColumns)
+        expectRow(
+            try decoder.values(of: try #require(delete.oldTuple), relation: 16486),
+            [.int(2), .string("bob"), .decimal("5.50")],
+            columns: accountColumns
+        )
     }
 
     @Test func decodesUnchangedToastAsUnavailable() throws {
@@ -93,12 +119,16 @@ import TributaryCore
         #expect(Fixture.shape(messages) == "BRUCBUC")
         let first = try #require(messages[2].update)
         #expect(first.newTuple.columns[2] == .unchangedToast)
-        expectRow(try decoder.values(of: first.newTuple, relation: 16567),
-                  [.int(1), .string("renamed"), .unavailable])
+        expectRow(
+            try decoder.values(of: first.newTuple, relation: 16567),
+            [.int(1), .string("renamed"), .unavailable]
+        )
         // The second update changed the body: sent in full (length 2200, md5 88ee56d4… in the SELECT).
         let second = try #require(messages[5].update)
-        expectRow(try decoder.values(of: second.newTuple, relation: 16567),
-                  [.int(1), .string("renamed"), .string(String(repeating: "ab", count: 1100))])
+        expectRow(
+            try decoder.values(of: second.newTuple, relation: 16567),
+            [.int(1), .string("renamed"), .string(String(repeating: "ab", count: 1100))]
+        )
     }
 
     @Test func decodesTruncateOfTwoTablesWithOptions() throws {
@@ -140,7 +170,10 @@ import TributaryCore
         registry.register(oid: 16616, name: "status", kind: .enumeration(labels: ["new", "in stock", "sold out"]))
         registered.typeRegistry = registry
         schema = try registered.tableSchema(forRelation: 16623)
-        #expect(schema.columns[1].type == ColumnType(.enumeration(labels: ["new", "in stock", "sold out"]), typeName: "status"))
+        #expect(
+            schema.columns[1].type
+                == ColumnType(.enumeration(labels: ["new", "in stock", "sold out"]), typeName: "status")
+        )
         #expect(schema.version == 2)
         #expect(try registered.values(of: insert.newTuple, relation: 16623) == [.string("A-1"), .string("in stock")])
     }
@@ -150,12 +183,19 @@ import TributaryCore
         let (decoder, messages) = try Fixture.decode("relation-change") { decoder, message in
             guard let insert = message.insert else { return }
             let schema = try decoder.tableSchema(forRelation: insert.relationOID)
-            seen.append((schema.version, schema.columns.map(\.name), try decoder.values(of: insert.newTuple, relation: insert.relationOID)))
+            seen.append(
+                (
+                    schema.version, schema.columns.map(\.name),
+                    try decoder.values(of: insert.newTuple, relation: insert.relationOID)
+                )
+            )
         }
         #expect(Fixture.shape(messages) == "BRICBRICBRIC")
         #expect(seen.map(\.version) == [1, 2, 3])
         #expect(seen.map(\.columns) == [["id", "a"], ["id", "a", "b"], ["id", "b"]])
-        #expect(seen.map(\.values) == [[.int(1), .string("x")], [.int(2), .string("y"), .int(8)], [.int(3), .int(9)]])
+        #expect(
+            seen.map(\.values) == [[.int(1), .string("x")], [.int(2), .string("y"), .int(8)], [.int(3), .int(9)]]
+        )
         #expect(try decoder.tableSchema(forRelation: 16516).columns[1].type == ColumnType(.int64, typeName: "int8"))
 
         // Re-sending an identical Relation keeps the version.

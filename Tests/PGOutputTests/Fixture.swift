@@ -41,7 +41,8 @@ enum Fixture {
     /// (the decoder's relation cache is then as it was at that point of the stream).
     @discardableResult
     static func decode(
-        _ name: String, registry: PGTypeRegistry = PGTypeRegistry(),
+        _ name: String,
+        registry: PGTypeRegistry = PGTypeRegistry(),
         each: (PGOutputDecoder, PGOutputMessage) throws -> Void = { _, _ in }
     ) throws -> (decoder: PGOutputDecoder, messages: [PGOutputMessage]) {
         var decoder = PGOutputDecoder(typeRegistry: registry)
@@ -74,7 +75,10 @@ func same(_ a: Value, _ b: Value) -> Bool {
 
 /// Expects two value rows to be equal column by column, naming the differing columns.
 func expectRow(
-    _ actual: [Value], _ expected: [Value], columns: [String] = [], sourceLocation: SourceLocation = #_sourceLocation
+    _ actual: [Value],
+    _ expected: [Value],
+    columns: [String] = [],
+    sourceLocation: SourceLocation = #_sourceLocation
 ) {
     #expect(actual.count == expected.count, "column count", sourceLocation: sourceLocation)
     for index in 0..<min(actual.count, expected.count) where !same(actual[index], expected[index]) {

@@ -42,7 +42,9 @@ import TributaryCore
         ])
         let message = try PGOutputMessage.decode(from: &buffer)
         let insert = try #require(message.insert)
-        #expect(insert.newTuple.columns == [.null, .unchangedToast, .text(ByteBuffer(string: "42")), .binary(ByteBuffer())])
+        #expect(
+            insert.newTuple.columns == [.null, .unchangedToast, .text(ByteBuffer(string: "42")), .binary(ByteBuffer())]
+        )
         #expect(insert.newTuple.debugDescription == "TupleData[n, u, t(2), b(0)]")
     }
 
@@ -168,8 +170,10 @@ import TributaryCore
             0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x20,  // end lsn 0/20
             0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,  // commit time 2000-01-01
         ])
-        #expect(try PGOutputMessage.decode(from: &commit)
-            == .streamCommit(.init(xid: 42, commitLSN: LSN(0x10), endLSN: LSN(0x20), commitTime: 0)))
+        #expect(
+            try PGOutputMessage.decode(from: &commit)
+                == .streamCommit(.init(xid: 42, commitLSN: LSN(0x10), endLSN: LSN(0x20), commitTime: 0))
+        )
 
         var abort = ByteBuffer(bytes: [
             0x41,  // 'A' stream abort

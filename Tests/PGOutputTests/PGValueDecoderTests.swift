@@ -80,8 +80,10 @@ import TributaryCore
         #expect(try text("00:00:00", 1186) == .interval(months: 0, days: 0, microseconds: 0))
         #expect(try text("1 day", 1186) == .interval(months: 0, days: 1, microseconds: 0))
         #expect(try text("3 mons", 1186) == .interval(months: 3, days: 0, microseconds: 0))
-        #expect(try text("-1 years -2 mons +3 days -04:05:06.789", 1186)
-            == .interval(months: -14, days: 3, microseconds: -14_706_789_000))
+        #expect(
+            try text("-1 years -2 mons +3 days -04:05:06.789", 1186)
+                == .interval(months: -14, days: 3, microseconds: -14_706_789_000)
+        )
         #expect(try text("178956970 years 7 mons", 1186) == .interval(months: .max, days: 0, microseconds: 0))
         #expect(try text("-178956970 years -8 mons", 1186) == .interval(months: .min, days: 0, microseconds: 0))
         #expect(try text("2562047788:00:54.775807", 1186) == .interval(months: 0, days: 0, microseconds: .max))
@@ -141,14 +143,18 @@ import TributaryCore
     }
 
     @Test func parsesArrays() throws {
-        #expect(try text(#"{"a,b",c,"",NULL,null,"NULL"}"#, 1009)
-            == .array([.string("a,b"), .string("c"), .string(""), .null, .null, .string("NULL")]))
+        #expect(
+            try text(#"{"a,b",c,"",NULL,null,"NULL"}"#, 1009)
+                == .array([.string("a,b"), .string("c"), .string(""), .null, .null, .string("NULL")])
+        )
         #expect(try text(#"{ 1 , 2 }"#, 1007) == .array([.int(1), .int(2)]))
         #expect(try text("[1:2][1:1]={{1},{2}}", 1007) == .array([.array([.int(1)]), .array([.int(2)])]))
         #expect(try text(#"{{"x"},{NULL}}"#, 1009) == .array([.array([.string("x")]), .array([.null])]))
         #expect(try text(#"{a\,b,"q\\"}"#, 1009) == .array([.string("a,b"), .string("q\\")]))
         // box[] uses ';' as its delimiter because boxes contain commas.
-        #expect(try text("{(1,1),(0,0);(2,2),(1,1)}", 1020) == .array([.string("(1,1),(0,0)"), .string("(2,2),(1,1)")]))
+        #expect(
+            try text("{(1,1),(0,0);(2,2),(1,1)}", 1020) == .array([.string("(1,1),(0,0)"), .string("(2,2),(1,1)")])
+        )
         rejects("{1,2", 1007)
         rejects("{1,,2}", 1007)
         rejects(#"{"unterminated}"#, 1009)
@@ -171,20 +177,27 @@ import TributaryCore
         // numeric NaN.
         #expect(try binary([0, 0, 0, 0, 0xC0, 0, 0, 0], 1700) == .decimal("NaN"))
         // int4[] {1,NULL,3}: 1 dimension, has nulls, element int4, size 3, lower bound 1, then elements.
-        #expect(try binary([
-            0, 0, 0, 1,  // ndim 1
-            0, 0, 0, 1,  // has nulls
-            0, 0, 0, 23,  // element type int4
-            0, 0, 0, 3, 0, 0, 0, 1,  // size 3, lower bound 1
-            0, 0, 0, 4, 0, 0, 0, 1,  // length 4, 1
-            0xFF, 0xFF, 0xFF, 0xFF,  // NULL
-            0, 0, 0, 4, 0, 0, 0, 3,  // length 4, 3
-        ], 1007) == .array([.int(1), .null, .int(3)]))
+        #expect(
+            try binary(
+                [
+                    0, 0, 0, 1,  // ndim 1
+                    0, 0, 0, 1,  // has nulls
+                    0, 0, 0, 23,  // element type int4
+                    0, 0, 0, 3, 0, 0, 0, 1,  // size 3, lower bound 1
+                    0, 0, 0, 4, 0, 0, 0, 1,  // length 4, 1
+                    0xFF, 0xFF, 0xFF, 0xFF,  // NULL
+                    0, 0, 0, 4, 0, 0, 0, 3,  // length 4, 3
+                ],
+                1007
+            ) == .array([.int(1), .null, .int(3)])
+        )
         // timetz 10:00 at zone −7200 s west (= +02): 08:00 UTC.
         #expect(try binary([0, 0, 0, 8, 0x61, 0xC4, 0x68, 0, 0xFF, 0xFF, 0xE3, 0xE0], 1266) == .timeTZ(28_800_000_000))
         // interval: 1 µs, 2 days, 3 months.
-        #expect(try binary([0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 3], 1186)
-            == .interval(months: 3, days: 2, microseconds: 1))
+        #expect(
+            try binary([0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 3], 1186)
+                == .interval(months: 3, days: 2, microseconds: 1)
+        )
         // timestamp infinity is Int64.max.
         #expect(try binary([0x7F, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF], 1114) == .infinity(positive: true))
         // bit(3) 101: length 3, one byte 1010_0000.
@@ -202,7 +215,10 @@ import TributaryCore
         let registry = PGTypeRegistry()
         #expect(registry.columnType(oid: 1700, typmod: -1).kind == .decimal(precision: nil, scale: nil))
         #expect(registry.columnType(oid: 1700, typmod: (10 << 16 | 2) + 4).kind == .decimal(precision: 10, scale: 2))
-        #expect(registry.columnType(oid: 1700, typmod: (1000 << 16 | 1000) + 4).kind == .decimal(precision: 1000, scale: 1000))
+        #expect(
+            registry.columnType(oid: 1700, typmod: (1000 << 16 | 1000) + 4).kind
+                == .decimal(precision: 1000, scale: 1000)
+        )
         #expect(registry.columnType(oid: 1700, typmod: 329_730).kind == .decimal(precision: 5, scale: -2))
         #expect(registry.columnType(oid: 790, typmod: -1).kind == .decimal(precision: nil, scale: 2))
         #expect(registry.columnType(oid: 1083, typmod: 0).kind == .time(precision: 0))
@@ -225,7 +241,10 @@ import TributaryCore
         var registry = PGTypeRegistry()
         registry.register(oid: 50_000, name: "amount", kind: .domain(baseOID: 1700, baseTypmod: (12 << 16 | 3) + 4))
         registry.register(oid: 50_001, name: "positive_amount", kind: .domain(baseOID: 50_000, baseTypmod: -1))
-        #expect(registry.columnType(oid: 50_001, typmod: -1) == ColumnType(.decimal(precision: 12, scale: 3), typeName: "positive_amount"))
+        #expect(
+            registry.columnType(oid: 50_001, typmod: -1)
+                == ColumnType(.decimal(precision: 12, scale: 3), typeName: "positive_amount")
+        )
         registry.register(oid: 50_002, name: "loop", kind: .domain(baseOID: 50_002, baseTypmod: -1))
         #expect(registry.columnType(oid: 50_002, typmod: -1).kind == .unknown)
         let decoder = PGValueDecoder(registry: registry)

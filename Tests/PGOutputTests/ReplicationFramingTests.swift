@@ -54,8 +54,12 @@ import TributaryCore
 
     @Test func encodesStandbyStatusUpdate() throws {
         let update = StandbyStatusUpdate(
-            write: LSN(string: "1/10")!, flush: LSN(string: "1/8")!, apply: LSN.zero,
-            clientTime: 0x0002_B8A8_5F07_0A5F, replyRequested: true)
+            write: LSN(string: "1/10")!,
+            flush: LSN(string: "1/8")!,
+            apply: LSN.zero,
+            clientTime: 0x0002_B8A8_5F07_0A5F,
+            replyRequested: true
+        )
         let expected: [UInt8] = [
             0x72,  // 'r' standby status update
             0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x10,  // write 1/10
@@ -91,7 +95,9 @@ import TributaryCore
             0x01,  // replyRequested
         ])
         let message = try ReplicationMessage.decode(from: &buffer)
-        #expect(message == .keepalive(PrimaryKeepalive(walEnd: LSN(string: "2/100")!, serverTime: -1, replyRequested: true)))
+        #expect(
+            message == .keepalive(PrimaryKeepalive(walEnd: LSN(string: "2/100")!, serverTime: -1, replyRequested: true))
+        )
     }
 
     @Test func rejectsUnknownFrameTypeWithByteAndHex() {

@@ -126,7 +126,11 @@ import TributaryCore
                 attempts += 1
                 do {
                     _ = try valueDecoder.decode(
-                        .text(ByteBuffer(bytes: variant)), typeOID: column.typeOID, typmod: column.typmod, column: column.name)
+                        .text(ByteBuffer(bytes: variant)),
+                        typeOID: column.typeOID,
+                        typmod: column.typmod,
+                        column: column.name
+                    )
                 } catch let error as PGOutputDecodingError {
                     #expect(error.column == column.name)
                 } catch {

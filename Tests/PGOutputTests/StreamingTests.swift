@@ -13,19 +13,29 @@ import TributaryCore
             inStreamAfter.append(decoder.isInStream)
         }
         let inserts = String(repeating: "I", count: 344)
-        #expect(Fixture.shape(messages)
-            == "BRICSR" + inserts + "ES" + inserts + "ES" + String(repeating: "I", count: 112) + "UDEc")
+        #expect(
+            Fixture.shape(messages)
+                == "BRICSR" + inserts + "ES" + inserts + "ES" + String(repeating: "I", count: 112) + "UDEc"
+        )
 
         // The small transaction before it is not streamed: no xid on its messages.
         #expect(messages[0].begin?.xid == 829)
         #expect(messages[1].relation?.xid == nil)
         #expect(messages[2].insert?.xid == nil)
-        #expect(try decoder.values(of: try #require(messages[2].insert).newTuple, relation: 16547) == [.int(0), .string("small")])
+        #expect(
+            try decoder.values(of: try #require(messages[2].insert).newTuple, relation: 16547) == [
+                .int(0), .string("small"),
+            ]
+        )
 
         // Stream blocks of xid 830: the first says so, the Relation inside carries the xid too.
         let starts = messages.compactMap(\.streamStart)
-        #expect(starts == [.init(xid: 830, isFirstSegment: true), .init(xid: 830, isFirstSegment: false),
-                           .init(xid: 830, isFirstSegment: false)])
+        #expect(
+            starts == [
+                .init(xid: 830, isFirstSegment: true), .init(xid: 830, isFirstSegment: false),
+                .init(xid: 830, isFirstSegment: false),
+            ]
+        )
         #expect(messages[5].relation?.xid == 830)
         #expect(messages[5].relation?.oid == 16547)
 

@@ -36,18 +36,22 @@ import TributaryCore
         #expect(relation.name == "simple")
         #expect(relation.replicaIdentity == .default)
         #expect(relation.xid == nil)
-        #expect(relation.columns == [
-            .init(flags: 1, name: "id", typeOID: 23, typmod: -1),
-            .init(flags: 0, name: "name", typeOID: 25, typmod: -1),
-        ])
+        #expect(
+            relation.columns == [
+                .init(flags: 1, name: "id", typeOID: 23, typmod: -1),
+                .init(flags: 0, name: "name", typeOID: 25, typmod: -1),
+            ]
+        )
 
         let schema = try decoder.tableSchema(forRelation: 16456)
         #expect(schema.id == TableID(schema: "public", name: "simple"))
         #expect(schema.version == 1)
-        #expect(schema.columns == [
-            Column(name: "id", type: ColumnType(.int32, typeName: "int4"), isOptional: false, isKey: true),
-            Column(name: "name", type: ColumnType(.string, typeName: "text"), isOptional: true, isKey: false),
-        ])
+        #expect(
+            schema.columns == [
+                Column(name: "id", type: ColumnType(.int32, typeName: "int4"), isOptional: false, isKey: true),
+                Column(name: "name", type: ColumnType(.string, typeName: "text"), isOptional: true, isKey: false),
+            ]
+        )
 
         let rows = try [messages[2], messages[5], messages[6]].map { message in
             let insert = try #require(message.insert)
@@ -70,7 +74,9 @@ import TributaryCore
         #expect(origin.name == "upstream_1")
         #expect(origin.lsn == LSN(string: "0/ABCDEF01"))
         let insert = try #require(messages[3].insert)
-        #expect(try decoder.values(of: insert.newTuple, relation: insert.relationOID) == [.int(1), .string("replayed")])
+        #expect(
+            try decoder.values(of: insert.newTuple, relation: insert.relationOID) == [.int(1), .string("replayed")]
+        )
         #expect(insert.relationOID == 16506)
     }
 
@@ -106,7 +112,12 @@ import TributaryCore
         let printed = String(reflecting: insert)
         #expect(printed.contains("TupleData[t(1), t(3)]"))
         #expect(!printed.contains("one"))
-        let message = PGOutputMessage.LogicalMessage(flags: 1, lsn: LSN(1), prefix: "p", content: ByteBuffer(string: "secret"))
+        let message = PGOutputMessage.LogicalMessage(
+            flags: 1,
+            lsn: LSN(1),
+            prefix: "p",
+            content: ByteBuffer(string: "secret")
+        )
         #expect(!String(reflecting: message).contains("secret"))
     }
 }

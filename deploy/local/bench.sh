@@ -7,6 +7,8 @@
 #   3. times `pg_recvlogical` (pgoutput, proto 1, to /dev/null) up to the end LSN: the raw decode limit;
 #   4. times the release agent (Kafka sink, dev broker) until the slot's confirmed_flush_lsn reaches the end
 #      LSN, i.e. until every event is committed to Kafka; records the agent's peak RSS (VmHWM).
+#      BENCH_SINK=null writes the events to /dev/null instead (the agent's own capacity, without the mock
+#      broker); BENCH_EXTRA_CONFIG adds YAML lines; BENCH_PERF=FILE records a CPU profile.
 # Prints rows/s for both, the ratio agent ÷ pg_recvlogical, and the peak RSS. Uses the throwaway servers of
 # pg.sh and broker.sh (started if needed) and the release build.
 set -euo pipefail
@@ -68,13 +70,20 @@ publication.name: ${RUN}_pub
 publication.autocreate.mode: disabled
 snapshot.mode: no_data
 table.include.list: public.$RUN
-kafka.bootstrap.servers: $BOOTSTRAP
+$(if [[ "${BENCH_SINK:-kafka}" == null ]]; then
+    printf 'sink.type: file\nsink.file.path: /dev/null\noffset.storage: file\noffset.storage.file.filename: %s\n' "$STATE/$RUN.offset"
+else
+    printf 'kafka.bootstrap.servers: %s\n' "$BOOTSTRAP"
+fi)
 log.level: warning
 ${BENCH_EXTRA_CONFIG:-}
 YAML
 t2=$(now)
 agent_env_unset
-env "${AGENT_ENV_UNSET[@]}" "$BIN" run --config "$CONFIG" 2>"$STATE/$RUN.log" &
+PROFILE=()
+# BENCH_PERF=FILE records a CPU profile of the agent (perf, software clock) into FILE.
+[[ -n "${BENCH_PERF:-}" ]] && PROFILE=(perf record -e cpu-clock -F 999 -g -o "$BENCH_PERF" --)
+env "${AGENT_ENV_UNSET[@]}" "${PROFILE[@]}" "$BIN" run --config "$CONFIG" 2>"$STATE/$RUN.log" &
 AGENT_PID=$!
 peak=0
 while :; do
