@@ -445,6 +445,11 @@ extension ValueCodec {
             }
         case .timeTZ:
             guard case .timeTZ(let micros) = value else { throw mismatch(value) }
+            if micros == Temporal.microsPerDay {
+                // End of day, as Debezium's PostgresTimeBoundary writes it.
+                writer.raw("\"24:00:00Z\"")
+                break
+            }
             writer.byte(UInt8(ascii: "\""))
             Temporal.writeTime(
                 microsOfDay: Temporal.floorMod(micros, Temporal.microsPerDay),

@@ -64,7 +64,9 @@ enum PGDateTime {
         let local = try scanner.timeOfDay()
         let offset = try scanner.zoneOffset()
         try scanner.expectEnd()
-        // UTC = local time - offset east of UTC, wrapped into one day.
+        // UTC = local time - offset east of UTC, wrapped into one day. Exactly 24:00 UTC stays the end of the
+        // day (86,400,000,000 µs), as for `time`, instead of becoming the start of it.
+        if local - offset == microsPerDay { return microsPerDay }
         var utc = (local - offset) % microsPerDay
         if utc < 0 { utc += microsPerDay }
         return utc

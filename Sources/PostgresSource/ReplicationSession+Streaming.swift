@@ -39,18 +39,26 @@ extension ReplicationSession {
         }
     }
 
-    /// Inside a stream block, appends row-level messages to the transaction's spill file. Returns true when
-    /// the message was spilled (Relation and Type messages are applied at once by the decoder, not spilled).
-    func spillIfStreamed(_ message: PGOutputMessage, payload: ByteBuffer, lsn: LSN) throws -> Bool {
+    /// Inside a stream block, appends every message but Stream Stop to the transaction's spill file, without
+    /// applying it: Relation and Type messages of a streamed transaction describe the table as that transaction
+    /// sees it, so they take effect when the transaction is replayed, in stream order. Returns true when spilled.
+    func spillIfStreamed(payload: ByteBuffer, lsn: LSN) throws -> Bool {
         guard let xid = currentStreamXID else { return false }
+        if payload.getInteger(at: payload.readerIndex, as: UInt8.self) == PGOutputMessage.ID.streamStop.rawValue {
+            return false
+        }
+        // Decoded without the decoder's state only to learn the subtransaction of row changes.
+        var copy = payload
         let subxid: UInt32?
-        switch message {
+        switch try PGOutputMessage.decode(from: &copy, inStream: true, lsn: lsn) {
         case .insert(let m): subxid = m.xid
         case .update(let m): subxid = m.xid
         case .delete(let m): subxid = m.xid
         case .truncate(let m): subxid = m.xid
         case .message(let m): subxid = m.xid
-        default: return false
+        case .relation, .type: subxid = nil
+        default:
+            throw PostgresSourceError(.protocolViolation, "unexpected message inside the stream block of xid \(xid) at \(lsn)")
         }
         guard let spill = spills[xid] else {
             throw PostgresSourceError(.protocolViolation, "streamed change at \(lsn) for xid \(xid) without Stream Start")
@@ -91,10 +99,13 @@ extension ReplicationSession {
                     offset: Offset(source: "postgresql", lsn: lastEmittedLSN), xid: commit.xid, lsn: lsn)))
                 try spill.finishWriting()
                 var reader = try spill.reader()
+                // Replay through the stateful decoder inside a synthetic stream block, so the spilled
+                // Relation/Type messages are applied in order and the xid fields are read.
+                _ = try decoder.decode(Self.syntheticStreamStart(xid: commit.xid), at: lsn)
+                defer { _ = try? decoder.decode(Self.syntheticStreamStop, at: lsn) }
                 while let record = try reader.next() {
                     if spill.abortedSubtransactions.contains(record.xid) { continue }
-                    var buffer = record.payload
-                    let replayed = try PGOutputMessage.decode(from: &buffer, inStream: true, lsn: record.lsn)
+                    let replayed = try decoder.decode(record.payload, at: record.lsn)
                     try process(replayed, lsn: record.lsn, into: &batch)
                     if batch.count >= configuration.maxBatchSize {
                         try await output.send(batch)
@@ -109,6 +120,24 @@ extension ReplicationSession {
         default:
             break
         }
+    }
+}
+
+extension ReplicationSession {
+    /// `S` xid first-segment: puts the decoder into a stream block for a replay.
+    static func syntheticStreamStart(xid: UInt32) -> ByteBuffer {
+        var buffer = ByteBuffer()
+        buffer.writeInteger(PGOutputMessage.ID.streamStart.rawValue)
+        buffer.writeInteger(xid)
+        buffer.writeInteger(UInt8(0))
+        return buffer
+    }
+
+    /// `E`: ends the synthetic stream block.
+    static var syntheticStreamStop: ByteBuffer {
+        var buffer = ByteBuffer()
+        buffer.writeInteger(PGOutputMessage.ID.streamStop.rawValue)
+        return buffer
     }
 }
 

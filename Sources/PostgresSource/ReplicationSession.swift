@@ -326,8 +326,8 @@ actor ReplicationSession {
             if keepalive.replyRequested { replyRequested = true }
         case .xLogData(let data):
             serverWALEnd = max(serverWALEnd, data.walEnd.rawValue)
+            if try spillIfStreamed(payload: data.payload, lsn: data.dataStart) { return }
             let message = try decoder.decode(data.payload, at: data.dataStart)
-            if try spillIfStreamed(message, payload: data.payload, lsn: data.dataStart) { return }
             switch message {
             case .streamStart, .streamStop, .streamCommit, .streamAbort:
                 try await handleStream(message, lsn: data.dataStart, into: &batch, output: output)

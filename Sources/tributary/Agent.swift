@@ -18,6 +18,14 @@ struct Agent {
     init(configuration: AgentConfiguration, logger: Logger, startOverride: Offset? = nil) throws {
         self.configuration = configuration
         self.logger = logger
+        if let binary = configuration.postgres.streamParameters.first(where: { $0.name.lowercased() == "binary" }),
+            ["true", "on", "1"].contains(binary.value.lowercased())
+        {
+            // pgoutput's binary format has no conversion for inet/cidr/macaddr/ranges and extension types.
+            throw ConfigurationError(
+                code: .invalidValue, key: "slot.stream.params", source: nil,
+                message: "binary=true is not supported: values are decoded from pgoutput's text format (remove binary)")
+        }
         let source = PostgresSource(configuration: Self.sourceConfiguration(configuration), logger: logger)
         let sink = try Self.makeSink(configuration, logger: logger)
         let e = configuration.engine

@@ -386,6 +386,13 @@ import TributaryCore
             schema: ["type": "string", "name": "io.debezium.time.ZonedTime", "version": 1],
             json: "\"11:51:30.123Z\""
         )
+        // End of day stays 24:00 (Debezium's PostgresTimeBoundary), it does not wrap to midnight.
+        try check(
+            .timeTZ,
+            .timeTZ(86_400_000_000),
+            schema: ["type": "string", "name": "io.debezium.time.ZonedTime", "version": 1],
+            json: "\"24:00:00Z\""
+        )
     }
 
     @Test func encodesTemporalTypesInOtherModes() throws {

@@ -148,7 +148,7 @@ import TributaryCore
         5,
         [
             "c_float4": .double(-.infinity), "c_float8": .double(0), "c_numeric_unc": .decimal("-Infinity"),
-            "c_date": .date(0), "c_timetz": .timeTZ(0),  // 24:00:00+00 wraps to midnight
+            "c_date": .date(0), "c_timetz": .timeTZ(86_400_000_000),  // 24:00:00+00 is the end of the day (extract(epoch) = 86400)
             "c_timestamp": .timestamp(0),
             "c_timestamptz": .timestampTZ(-1),  // 1970-01-01 05:29:59.999999+05:30
             "c_interval": .interval(months: 12, days: 0, microseconds: 360_000_000_000),  // 1 year 100:00:00

@@ -73,6 +73,9 @@ import TributaryCore
         #expect(try text("23:00:00-02", 1266) == .timeTZ(3_600_000_000))
         #expect(try text("01:00:00+02", 1266) == .timeTZ(82_800_000_000))
         #expect(try text("10:23:54.123+02", 1266) == .timeTZ(30_234_123_000))
+        // Exactly 24:00 UTC is the end of the day, not midnight (Debezium PostgresTimeBoundary).
+        #expect(try text("24:00:00+00", 1266) == .timeTZ(86_400_000_000))
+        #expect(try text("24:00:00+02", 1266) == .timeTZ(79_200_000_000))
         rejects("10:23:54", 1266)
     }
 

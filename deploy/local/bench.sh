@@ -10,7 +10,7 @@
 #      BENCH_SINK=null writes the events to /dev/null instead (the agent's own capacity, without the mock
 #      broker); BENCH_EXTRA_CONFIG adds YAML lines; BENCH_PERF=FILE records a CPU profile.
 # Prints rows/s for both, the ratio agent ÷ pg_recvlogical, and the peak RSS. Uses the throwaway servers of
-# pg.sh and broker.sh (started if needed) and the release build.
+# pg.sh (started if needed), a private dev broker (no record tap) and the release build.
 set -euo pipefail
 # shellcheck source=lib.sh source-path=SCRIPTDIR
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -22,9 +22,14 @@ if [[ "${2:-}" == "--txn-rows" ]]; then TXN_ROWS=${3:?}; fi
 BIN=$TRIBUTARY_BIN
 [[ -x "$BIN" ]] || die "no release build at $BIN (swift build -c release --product tributary)"
 "$HERE/pg.sh" start >/dev/null
-"$HERE/broker.sh" start >/dev/null
 PGURL=$("$HERE/pg.sh" url)
-BOOTSTRAP=$("$HERE/broker.sh" bootstrap)
+# A private dev broker without the record tap (which would double the broker's work).
+BROKER_FILE="$STATE/bench$$.bootstrap"
+agent_env_unset
+env "${AGENT_ENV_UNSET[@]}" "$BIN" dev-broker --brokers 3 --bootstrap-file "$BROKER_FILE" >/dev/null 2>"$STATE/bench-broker.log" &
+BROKER_PID=$!
+for _ in $(seq 100); do [[ -s "$BROKER_FILE" ]] && break; sleep 0.1; done
+BOOTSTRAP=$(head -1 "$BROKER_FILE")
 PGBIN=/usr/lib/postgresql/15/bin
 RUN="bench$$"
 psql() { command psql "$PGURL" -v ON_ERROR_STOP=1 -qtAX "$@"; }
@@ -35,6 +40,8 @@ psql -c "SELECT pg_create_logical_replication_slot('${RUN}_agent', 'pgoutput')" 
 psql -c "SELECT pg_create_logical_replication_slot('${RUN}_raw', 'pgoutput')" >/dev/null
 cleanup() {
     [[ -n "${AGENT_PID:-}" ]] && kill "$AGENT_PID" 2>/dev/null || true
+    kill "$BROKER_PID" 2>/dev/null || true
+    rm -f "$BROKER_FILE"
     psql -c "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name LIKE '${RUN}_%' AND NOT active" >/dev/null 2>&1 || true
     psql -c "DROP PUBLICATION IF EXISTS ${RUN}_pub; DROP TABLE IF EXISTS public.$RUN" >/dev/null 2>&1 || true
 }
