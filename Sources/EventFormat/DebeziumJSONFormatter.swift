@@ -72,27 +72,27 @@ public struct DebeziumJSONFormatter: Sendable {
         writer.raw(",\"sequence\":")
         sourceDatabaseFragment = writer.bytes
 
-        func framing(_ schema: ConnectSchema) -> [UInt8] {
-            guard options.schemasEnable else { return [] }
+        func framing(_ schema: ConnectSchema, key: Bool = false) -> [UInt8] {
+            guard key ? options.keySchemasEnabled : options.schemasEnable else { return [] }
             var w = JSONWriter(capacity: 512)
             w.raw("{\"schema\":")
             schema.write(into: &w)
             w.raw(",\"payload\":")
             return w.bytes
         }
-        transactionKeyFraming = framing(.transactionKey)
+        transactionKeyFraming = framing(.transactionKey, key: true)
         transactionValueFraming = framing(.transactionValue)
-        messageKeyFraming = framing(.messageKey)
+        messageKeyFraming = framing(.messageKey, key: true)
         let contentSchema = options.binaryHandling == .bytes ? ConnectSchema(.bytes) : ConnectSchema(.string)
         messageValueFraming = framing(.messageValue(source: sourceSchema, content: contentSchema))
         heartbeatValueFraming = framing(.heartbeatValue)
 
         writer = JSONWriter(capacity: 256)
-        writer.raw(framing(.heartbeatKey))
+        writer.raw(framing(.heartbeatKey, key: true))
         writer.raw("{\"serverName\":")
         writer.string(options.topicPrefix)
         writer.byte(UInt8(ascii: "}"))
-        if options.schemasEnable { writer.byte(UInt8(ascii: "}")) }
+        if options.keySchemasEnabled { writer.byte(UInt8(ascii: "}")) }
         heartbeatKeyJSON = writer.bytes
     }
 
@@ -300,7 +300,7 @@ public struct DebeziumJSONFormatter: Sendable {
         } catch {
             throw wrap(error, event)
         }
-        if options.schemasEnable { writer.byte(UInt8(ascii: "}")) }
+        if options.keySchemasEnabled { writer.byte(UInt8(ascii: "}")) }
         return writer.bytes
     }
 
@@ -404,7 +404,7 @@ public struct DebeziumJSONFormatter: Sendable {
         key.raw("{\"prefix\":")
         key.string(message.prefix)
         key.byte(UInt8(ascii: "}"))
-        if options.schemasEnable { key.byte(UInt8(ascii: "}")) }
+        if options.keySchemasEnabled { key.byte(UInt8(ascii: "}")) }
 
         var value = JSONWriter(capacity: messageValueFraming.count + 512 + message.content.count * 4 / 3)
         value.raw(messageValueFraming)
@@ -531,7 +531,7 @@ extension DebeziumJSONFormatter {
         key.raw("{\"id\":")
         writeTransactionID(open, lsn: lsn, into: &key)
         key.byte(UInt8(ascii: "}"))
-        if options.schemasEnable { key.byte(UInt8(ascii: "}")) }
+        if options.keySchemasEnabled { key.byte(UInt8(ascii: "}")) }
 
         var value = JSONWriter(capacity: transactionValueFraming.count + 128 + 64 * open.collections.count)
         value.raw(transactionValueFraming)

@@ -74,6 +74,10 @@ public struct FormatOptions: Sendable {
     public var databaseName: String
     /// JsonConverter `schemas.enable`: frame key and value as `{"schema":…,"payload":…}`. Default: `true`.
     public var schemasEnable: Bool = true
+    /// Key framing (`key.converter.schemas.enable`) when it differs from the value's; nil: `schemasEnable`.
+    public var keySchemasEnable: Bool?
+    /// Whether keys are framed `{"schema":…,"payload":…}`.
+    public var keySchemasEnabled: Bool { keySchemasEnable ?? schemasEnable }
     /// Default: `.precise`.
     public var decimalHandling: DecimalHandling = .precise
     /// Default: `.adaptive` (PostgreSQL's default).

@@ -61,7 +61,7 @@ final class TableFormat: Sendable {
         self.fallbacks = fallbacks
         keyIndices = table.keyColumnIndices.filter { $0 >= 0 && $0 < table.columns.count }
 
-        if options.schemasEnable {
+        if options.keySchemasEnabled {
             let keySchema = ConnectSchema.struct(
                 keyIndices.map {
                     ConnectSchema.Field(name: table.columns[$0].name, schema: columnSchemas[$0].withOptional(false))
@@ -74,6 +74,10 @@ final class TableFormat: Sendable {
             key.raw(",\"payload\":")
             keyFraming = key.bytes
 
+        } else {
+            keyFraming = []
+        }
+        if options.schemasEnable {
             // `Envelope.defineSchema()…build()`: before, after, source, transaction, op, ts_ms, ts_us, ts_ns (v2).
             let rowSchema = ConnectSchema.struct(valueFields, optional: true, name: schemaName(".Value"))
             let envelope = ConnectSchema.struct(
@@ -96,7 +100,6 @@ final class TableFormat: Sendable {
             value.raw(",\"payload\":")
             valueFraming = value.bytes
         } else {
-            keyFraming = []
             valueFraming = []
         }
 

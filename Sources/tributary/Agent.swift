@@ -95,6 +95,7 @@ struct Agent {
         o.topicDelimiter = c.topicDelimiter
         o.connector = "postgresql"
         o.schemasEnable = f.valueSchemasEnabled
+        o.keySchemasEnable = f.keySchemasEnabled
         o.decimalHandling = FormatOptions.DecimalHandling(rawValue: f.decimalHandlingMode.rawValue) ?? .precise
         o.timePrecision = FormatOptions.TimePrecision(rawValue: f.timePrecisionMode.rawValue) ?? .adaptive
         o.binaryHandling = FormatOptions.BinaryHandling(rawValue: f.binaryHandlingMode.rawValue) ?? .bytes

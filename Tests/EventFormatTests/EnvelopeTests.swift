@@ -19,6 +19,19 @@ import TributaryCore
         #expect(value["op"] as? String == "u")
     }
 
+    @Test(arguments: [(false, true), (true, false)])
+    func keyAndValueFramingAreIndependent(keySchemas: Bool, valueSchemas: Bool) throws {
+        var options = Fixture.options(schemas: valueSchemas)
+        options.keySchemasEnable = keySchemas
+        let records = try Fixture.records(Fixture.event(.create, after: row1A), options: options)
+        let key = try #require(try json(records[0].key) as? [String: Any])
+        let value = try #require(try json(records[0].value) as? [String: Any])
+        #expect((key["schema"] != nil) == keySchemas)
+        #expect((key["payload"] as? [String: Any] ?? key)["id"] as? Int == 1)
+        #expect((value["schema"] != nil) == valueSchemas)
+        #expect((value["payload"] as? [String: Any] ?? value)["op"] as? String == "c")
+    }
+
     @Test func insertWithSchemasMatchesJsonConverterLayout() throws {
         let event = Fixture.event(.create, after: [.int(1004), .string("annek@noanswer.org"), .null])
         let records = try Fixture.records(event, options: Fixture.options(schemas: true))
