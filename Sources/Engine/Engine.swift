@@ -1,4 +1,5 @@
 import Logging
+import Synchronization
 import TributaryCore
 
 /// Limits of a commit unit and the retry policy.
@@ -43,6 +44,7 @@ public final class Engine: Sendable {
     let observer: (any EngineObserver)?
     /// Replaces the committed offset at start (`run --start-lsn`): replay or skip from an operator's position.
     let startOverride: Offset?
+    private let stopRequested = Atomic<Bool>(false)
 
     public init(
         source: any ChangeSource, sink: any ChangeSink, configuration: EngineConfiguration, logger: Logger,
@@ -58,11 +60,22 @@ public final class Engine: Sendable {
 
     /// Asks the source to stop at the next transaction boundary; `run` then commits and returns.
     public func requestStop() {
+        stopRequested.store(true, ordering: .relaxed)
         source.requestStop()
     }
 
+    private var isStopping: Bool { stopRequested.load(ordering: .relaxed) }
+
     /// Runs until the source ends (graceful stop, `initial_only`), a permanent error, or cancellation.
     public func run() async throws {
+        do {
+            try await runUntilDone()
+        } catch is Stopped {
+            logger.notice("stop requested while retrying: nothing in flight, stopping")
+        }
+    }
+
+    private func runUntilDone() async throws {
         let runID = RunID.make()
         var committed: Offset? = try await withRetries("load offset") { try await sink.loadOffset() }
         if let startOverride {
@@ -114,12 +127,29 @@ public final class Engine: Sendable {
                     logger.error("stopping on a permanent error", metadata: ["error": "\(error)"])
                     throw error
                 }
+                if isStopping {
+                    logger.notice("stop requested while retrying: nothing in flight, stopping")
+                    return
+                }
                 let delay = backoff(attempt: attempt)
                 logger.info(
                     "retrying after a recoverable error",
                     metadata: ["error": "\(error)", "retry.attempt": "\(attempt)", "retry.delay.ms": "\(delay)"])
                 observer?.retried(error: error)
-                try await Task.sleep(for: .milliseconds(delay))
+                // Sleep in short slices so a stop request is honoured during the back-off.
+                let deadline = ContinuousClock.now + .milliseconds(delay)
+                while ContinuousClock.now < deadline {
+                    if isStopping {
+                        logger.notice("stop requested while retrying: nothing in flight, stopping")
+                        return
+                    }
+                    try await Task.sleep(for: min(.milliseconds(100), deadline - ContinuousClock.now))
+                }
+                // Another process (a previous or concurrent agent of the same name) may have committed since:
+                // resume after the sink's committed offset, not a stale copy.
+                if !(startOverride != nil && committed == startOverride) {
+                    committed = try await withRetries("reload offset") { try await sink.loadOffset() } ?? committed
+                }
             }
         }
     }
@@ -131,6 +161,9 @@ public final class Engine: Sendable {
         return max(1, capped / 2 + Int.random(in: 0...max(1, capped / 2)))
     }
 
+    /// Thrown inside `run` when a stop is requested while nothing is in flight.
+    struct Stopped: Error {}
+
     private func withRetries<T>(_ what: String, _ body: () async throws -> T) async throws -> T {
         var attempt = 0
         while true {
@@ -141,7 +174,11 @@ public final class Engine: Sendable {
                 guard error.isRetriable, configuration.maxRetries < 0 || attempt <= configuration.maxRetries else { throw error }
                 let delay = backoff(attempt: attempt)
                 logger.info("\(what) failed; retrying", metadata: ["error": "\(error)", "retry.delay.ms": "\(delay)"])
-                try await Task.sleep(for: .milliseconds(delay))
+                let deadline = ContinuousClock.now + .milliseconds(delay)
+                while ContinuousClock.now < deadline {
+                    if isStopping { throw Stopped() }
+                    try await Task.sleep(for: min(.milliseconds(100), deadline - ContinuousClock.now))
+                }
             }
         }
     }

@@ -204,4 +204,64 @@ struct InvariantViolation: Error { var message: String }
         }
         #expect(engine.backoff(attempt: 10) >= 500)
     }
+
+    @Test(.timeLimit(.minutes(1)))
+    func stopRequestedWhileRetryingReturnsPromptly() async throws {
+        final class Unreachable: ChangeSource {
+            struct Refused: RetriableError { var isRetriable: Bool { true } }
+            func run(after offset: Offset?, into output: RecordChannel) async throws { throw Refused() }
+            func acknowledge(_ offset: Offset) {}
+            func requestStop() {}
+        }
+        let engine = Engine(
+            source: Unreachable(), sink: InMemorySink(),
+            configuration: EngineConfiguration(initialRetryDelayMilliseconds: 5_000, maxRetryDelayMilliseconds: 5_000),
+            logger: logger)
+        let start = ContinuousClock.now
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await engine.run() }
+            try await Task.sleep(for: .milliseconds(100))
+            engine.requestStop()
+            try await group.waitForAll()
+        }
+        #expect(ContinuousClock.now - start < .seconds(2))
+    }
+
+    @Test func retryResumesAfterTheSinksCommittedOffsetNotAStaleCopy() async throws {
+        /// A sink whose committed offset another agent moved on while this one was retrying.
+        final class MovingSink: ChangeSink {
+            let offset = Mutex<Offset?>(Offset(source: "test", lsn: 100))
+            func loadOffset() async throws -> Offset? { offset.withLock { $0 } }
+            func beginUnit(id: String) async throws {}
+            func write(_ records: [SourceRecord]) async throws {}
+            func commitUnit(offset: Offset) async throws { self.offset.withLock { $0 = offset } }
+            func abortUnit() async {}
+        }
+        final class FailOnce: ChangeSource {
+            struct Busy: RetriableError { var isRetriable: Bool { true } }
+            let runs = Mutex<[UInt64?]>([])
+            let sink: MovingSink
+            init(sink: MovingSink) { self.sink = sink }
+            func run(after offset: Offset?, into output: RecordChannel) async throws {
+                let first = runs.withLock { r -> Bool in
+                    r.append(offset?.lsn)
+                    return r.count == 1
+                }
+                if first {
+                    // Meanwhile another agent of the same name commits further.
+                    sink.offset.withLock { $0 = Offset(source: "test", lsn: 500) }
+                    throw Busy()
+                }
+            }
+            func acknowledge(_ offset: Offset) {}
+            func requestStop() {}
+        }
+        let sink = MovingSink()
+        let source = FailOnce(sink: sink)
+        let engine = Engine(
+            source: source, sink: sink, configuration: EngineConfiguration(initialRetryDelayMilliseconds: 1),
+            logger: logger)
+        try await engine.run()
+        #expect(source.runs.withLock { $0 } == [100, 500])
+    }
 }
