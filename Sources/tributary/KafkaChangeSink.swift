@@ -63,18 +63,7 @@ actor KafkaChangeSink: ChangeSink {
 
     func write(_ records: [SourceRecord]) async throws {
         for record in records {
-            switch record {
-            case .begin(let boundary):
-                if !boundary.isSnapshotChunk { formatter.beginTransaction(boundary, xid: boundary.xid, lsn: boundary.lsn, into: &buffer) }
-            case .change(let event):
-                try formatter.format(event, into: &buffer)
-            case .commit(let boundary):
-                if !boundary.isSnapshotChunk { formatter.endTransaction(boundary, xid: boundary.xid, lsn: boundary.lsn, into: &buffer) }
-            case .heartbeat:
-                if heartbeatsEnabled {
-                    buffer.append(formatter.heartbeat(timestampMillis: Self.nowMillis()))
-                }
-            }
+            try formatter.format(record, heartbeats: heartbeatsEnabled, into: &buffer)
             if buffer.count >= 256 { try await produceBuffered() }
         }
         try await produceBuffered()

@@ -43,13 +43,7 @@ actor StreamChangeSink: ChangeSink {
 
     func write(_ records: [SourceRecord]) async throws {
         for record in records {
-            switch record {
-            case .begin(let b): if !b.isSnapshotChunk { formatter.beginTransaction(b, xid: b.xid, lsn: b.lsn, into: &buffer) }
-            case .change(let e): try formatter.format(e, into: &buffer)
-            case .commit(let b): if !b.isSnapshotChunk { formatter.endTransaction(b, xid: b.xid, lsn: b.lsn, into: &buffer) }
-            case .heartbeat:
-                if heartbeatsEnabled { buffer.append(formatter.heartbeat(timestampMillis: KafkaChangeSink.nowMillis())) }
-            }
+            try formatter.format(record, heartbeats: heartbeatsEnabled, into: &buffer)
         }
         for r in buffer {
             pending.append(contentsOf: Array("{\"topic\":".utf8))
