@@ -110,6 +110,8 @@ extension ReplicationSession {
                     if batch.count >= configuration.maxBatchSize {
                         try await output.send(batch)
                         batch.removeAll(keepingCapacity: true)
+                        // A long replay must still talk to the server, or wal_sender_timeout drops us.
+                        try keepConnectionAlive()
                     }
                 }
             }
@@ -196,11 +198,17 @@ final class SpillFile {
         init(fd: Int32) { self.fd = fd }
 
         mutating func fill(_ count: Int) throws -> Bool {
+            guard buffer.readableBytes < count else { return true }
+            // Compact only when refilling (not per record): read records are dropped in one move.
+            buffer.discardReadBytes()
             while buffer.readableBytes < count && !eof {
-                var chunk = [UInt8](repeating: 0, count: max(1 << 20, count))
-                let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-                if n < 0 { throw PostgresSourceError(.configuration, "cannot read spill file: errno \(errno)") }
-                if n == 0 { eof = true } else { buffer.writeBytes(chunk[0..<n]) }
+                let want = max(1 << 20, count - buffer.readableBytes)
+                let n = try buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: want) { raw -> Int in
+                    let n = read(fd, raw.baseAddress, raw.count)
+                    if n < 0 { throw PostgresSourceError(.configuration, "cannot read spill file: errno \(errno)") }
+                    return n
+                }
+                if n == 0 { eof = true }
             }
             return buffer.readableBytes >= count
         }
@@ -214,7 +222,6 @@ final class SpillFile {
             guard try fill(Int(length)), let payload = buffer.readSlice(length: Int(length)) else {
                 throw PostgresSourceError(.decoding, "spill file truncated")
             }
-            buffer.discardReadBytes()
             return (LSN(lsn), xid, payload)
         }
     }

@@ -286,6 +286,13 @@ actor ReplicationSession {
         try sendStatus(replication, flush: acknowledged)
     }
 
+    /// During long work that does not return to the read loop (replaying a streamed transaction under
+    /// backpressure), sends a status update every few seconds so the server's wal_sender_timeout never fires.
+    func keepConnectionAlive() throws {
+        guard let replication, ContinuousClock.now - lastStatusSent >= .seconds(5) else { return }
+        try sendStatus(replication, flush: control.acknowledged)
+    }
+
     private func sendStatus(_ replication: PGConnection, flush: UInt64) throws {
         let update = StandbyStatusUpdate(
             write: LSN(max(flush, serverWALEnd)), flush: LSN(flush), apply: LSN(flush),
