@@ -100,7 +100,9 @@ final class PGConnection {
 
     static func errorMessage(_ conn: OpaquePointer?) -> String {
         guard let conn, let text = PQerrorMessage(conn) else { return "unknown error" }
+        // libpq's messages span lines ("…\n\tIs the server running…"): keep log lines single.
         return String(cString: text).trimmingTrailingWhitespace()
+            .split(whereSeparator: \.isNewline).map { $0.drop(while: \.isWhitespace) }.joined(separator: " ")
     }
 
     var errorMessage: String { Self.errorMessage(conn) }

@@ -64,7 +64,7 @@ extension ReplicationSession {
             var emitIndex = 0
 
             func dispatch() {
-                while next < chunks.count, !idle.isEmpty, readyNonEmpty <= 2 * threads {
+                while next < chunks.count, !idle.isEmpty, readyNonEmpty <= threads {
                     let w = idle.removeLast()
                     let chunk = chunks[next]
                     let table = tables[chunk.table]
@@ -79,6 +79,10 @@ extension ReplicationSession {
                     next += 1
                 }
             }
+
+            // Memory bound: at most `threads` chunks being read plus `threads + 1` read but not yet emitted
+            // (empty chunks are free; one chunk beyond the emitted one must be read to place the `last…`
+            // markers), each about `snapshot.chunk.size` rows.
 
             /// Whether chunk `c` can be emitted: the chunks after it are read up to the next non-empty one (to
             /// place the `last…` markers). Returns (more rows in this table, more rows at all).
@@ -104,6 +108,9 @@ extension ReplicationSession {
                     ready[position] = events
                     if !events.isEmpty { readyNonEmpty += 1 }
                     idle.append(worker)
+                } else if ready[emitIndex] == nil || lookahead(emitIndex) == nil, next >= chunks.count || idle.isEmpty {
+                    // Nothing running and nothing can be emitted: a planning bug, never spin.
+                    throw PostgresSourceError(.protocolViolation, "snapshot scheduler stalled at chunk \(emitIndex) of \(chunks.count)")
                 }
                 while emitIndex < chunks.count, let events = ready[emitIndex], let more = lookahead(emitIndex) {
                     ready[emitIndex] = nil

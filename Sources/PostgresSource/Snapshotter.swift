@@ -74,8 +74,7 @@ actor SnapshotWorker {
                     continue
                 }
                 let c = table.columns[i]
-                values.append(try decoder.decode(
-                    .text(ByteBuffer(bytes: field)), typeOID: c.typeOID, typmod: c.typmod, column: c.name))
+                values.append(try decoder.decode(.text(field), typeOID: c.typeOID, typmod: c.typmod, column: c.name))
             }
             let position = PostgresPosition(
                 commitLSN: consistentPoint, lsn: consistentPoint, eventIndex: base + Int64(events.count), xid: nil)

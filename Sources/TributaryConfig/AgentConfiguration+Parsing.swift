@@ -168,7 +168,7 @@ extension AgentConfiguration {
         )
         let maxThreads = try reader.int("snapshot.max.threads", default: 1, range: 1...1024)
         let fetchSize = try reader.int("snapshot.fetch.size", default: 10000, range: 1...Int(Int32.max))
-        let chunkSize = try reader.int("snapshot.chunk.size", default: 100_000, range: 1...Int.max)
+        let chunkSize = try reader.int("snapshot.chunk.size", default: 20_000, range: 1...Int.max)
         let includeList = try reader.regexList("snapshot.include.collection.list")
         let listKey = "snapshot.select.statement.overrides"
         var overrides: [TableID: String] = [:]

@@ -229,8 +229,8 @@ extension ConfigurationKeys {
             "snapshot.chunk.size",
             .snapshot,
             type: "integer ≥ 1",
-            default: "`100000`",
-            "Rows per snapshot chunk, the unit of parallelism and of resumable progress."
+            default: "`20000`",
+            "Rows per snapshot chunk, the unit of parallelism and of resumable progress. A chunk is read whole before it is published, so memory grows with `snapshot.chunk.size` × (2 × `snapshot.max.threads` + 1)."
         ),
         .init(
             "snapshot.include.collection.list",

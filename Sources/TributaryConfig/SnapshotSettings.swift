@@ -22,7 +22,7 @@ public struct SnapshotSettings: Sendable, Hashable {
     public var maxThreads: Int
     /// `snapshot.fetch.size`. Default: 10000.
     public var fetchSize: Int
-    /// `snapshot.chunk.size`. Default: 100000.
+    /// `snapshot.chunk.size`. Default: 20000.
     public var chunkSize: Int
     /// `snapshot.include.collection.list` over `schema.table`. Default: nil (snapshot every captured table).
     public var includeCollectionList: RegexList?
@@ -36,7 +36,7 @@ public struct SnapshotSettings: Sendable, Hashable {
         mode: Mode = .initial,
         maxThreads: Int = 1,
         fetchSize: Int = 10000,
-        chunkSize: Int = 100_000,
+        chunkSize: Int = 20_000,
         includeCollectionList: RegexList? = nil,
         selectStatementOverrides: [TableID: String] = [:],
         progressInterval: Duration = .seconds(10)

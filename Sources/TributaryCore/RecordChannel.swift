@@ -67,6 +67,7 @@ public final class RecordChannel: Sendable {
                 state.withLock { s in
                     if s.count > 0 {
                         let b = s.buffer[s.head]
+                        s.buffer[s.head] = []  // release the records now, not at the next compaction
                         s.head += 1
                         if s.head > 64 && s.head * 2 > s.buffer.count {
                             s.buffer.removeFirst(s.head)
@@ -103,6 +104,7 @@ public final class RecordChannel: Sendable {
         let (batch, producers): ([SourceRecord]?, [CheckedContinuation<Void, Never>]) = state.withLock { s in
             guard s.count > 0 else { return (nil, []) }
             let b = s.buffer[s.head]
+            s.buffer[s.head] = []
             s.head += 1
             let p = s.waitingProducers
             s.waitingProducers = []

@@ -49,6 +49,9 @@ actor KafkaChangeSink: ChangeSink {
     }
 
     func loadOffset() async throws -> Offset? {
+        // Initialise transactions first: this fences an earlier or concurrent agent with the same name
+        // (its open transaction is aborted, it stops with exit code 5) before this one reads the offset.
+        try await initialize()
         guard let bytes = try await offsets.readLatest(topic: offsetTopic, key: agentName, timeout: .seconds(30))
         else { return nil }
         return try OffsetCodec.decode(bytes)

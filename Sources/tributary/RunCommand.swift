@@ -46,6 +46,7 @@ struct RunCommand: AsyncParsableCommand {
             return
         }
         let logger = Logger(label: "tributary")
+        MemoryTuning.apply()
         let agent: Agent
         do {
             let start = startLSN.flatMap { LSN(string: $0) }.map { Offset(source: "postgresql", lsn: $0.rawValue) }
@@ -92,3 +93,23 @@ extension Duration {
         return Int(seconds) * 1000 + Int(attoseconds / 1_000_000_000_000_000)
     }
 }
+
+/// glibc raises its mmap threshold dynamically after large frees, so the big, short-lived arrays of a
+/// snapshot (chunks of events built on worker threads, freed on the engine's) stay in the heap and RSS grows
+/// with the table size. Fixed thresholds keep them in mmap and let free memory return to the system
+/// (measured: 1M-row snapshot, peak RSS 283 MiB → ~130 MiB). Environment settings (`MALLOC_*_`) win.
+enum MemoryTuning {
+    /// `<malloc.h>` parameters (Glibc's Swift module does not import that header).
+    private static let mTrimThreshold: Int32 = -1
+    private static let mMmapThreshold: Int32 = -3
+
+    static func apply() {
+        let environment = ProcessInfo.processInfo.environment
+        if environment["MALLOC_MMAP_THRESHOLD_"] == nil { _ = glibcMallopt(mMmapThreshold, 256 * 1024) }
+        if environment["MALLOC_TRIM_THRESHOLD_"] == nil { _ = glibcMallopt(mTrimThreshold, 1024 * 1024) }
+    }
+}
+
+/// `int mallopt(int param, int value)` from glibc.
+@_silgen_name("mallopt")
+private func glibcMallopt(_ parameter: Int32, _ value: Int32) -> Int32

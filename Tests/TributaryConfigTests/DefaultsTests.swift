@@ -36,7 +36,7 @@ import TributaryCore
         #expect(s.mode == .initial)
         #expect(s.maxThreads == 1)
         #expect(s.fetchSize == 10000)
-        #expect(s.chunkSize == 100_000)
+        #expect(s.chunkSize == 20_000)
         #expect(s.includeCollectionList == nil)
         #expect(s.selectStatementOverrides.isEmpty)
         #expect(s.progressInterval == .milliseconds(10000))
