@@ -122,6 +122,16 @@ public final class Engine: Sendable {
                 unitSequence = session.sequence
                 await sink.abortUnit()
                 if error is CancellationError || Task.isCancelled { throw error }
+                if error.isOffsetConflict, startOverride == nil || committed != startOverride {
+                    // Maybe another agent of the same name committed right after we read the offset: re-read
+                    // it once; only an unchanged offset makes the conflict real.
+                    let fresh = try await withRetries("reload offset") { try await sink.loadOffset() }
+                    if let fresh, fresh != committed {
+                        logger.notice("the committed offset moved while starting: resuming after the new one")
+                        committed = fresh
+                        continue
+                    }
+                }
                 attempt += 1
                 guard error.isRetriable, configuration.maxRetries < 0 || attempt <= configuration.maxRetries else {
                     logger.error("stopping on a permanent error", metadata: ["error": "\(error)"])

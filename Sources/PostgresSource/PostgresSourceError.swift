@@ -2,7 +2,7 @@ import TributaryCore
 
 /// Errors of the PostgreSQL source. `isRetriable` separates connection trouble (retried with backoff)
 /// from permanent problems (authentication, missing slot or publication, configuration, corrupt data).
-public struct PostgresSourceError: Error, RetriableError, CustomStringConvertible {
+public struct PostgresSourceError: Error, RetriableError, OffsetConflictError, CustomStringConvertible {
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Base: String, Hashable, Sendable {
             case connectionFailed, queryFailed, replicationFailed, authenticationFailed, slotMissing,
@@ -61,6 +61,9 @@ public struct PostgresSourceError: Error, RetriableError, CustomStringConvertibl
             return false
         }
     }
+
+    /// The stored offset is behind the slot: possibly stale (see `OffsetConflictError`).
+    public var isOffsetConflict: Bool { code == .positionUnavailable }
 
     public var description: String {
         var text = "PostgreSQL source error (\(code)): \(message)"

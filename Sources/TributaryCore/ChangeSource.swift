@@ -38,3 +38,14 @@ extension Error {
     /// Whether a retry may succeed. Errors that do not say are treated as permanent.
     public var isRetriable: Bool { (self as? any RetriableError)?.isRetriable ?? false }
 }
+
+/// An error saying the source cannot serve the offset it was given (e.g. PostgreSQL: the stored offset is
+/// behind the slot). It may only mean the offset was read just before another agent of the same name
+/// committed its last unit, so the engine re-reads the committed offset once before giving up.
+public protocol OffsetConflictError: Error {
+    var isOffsetConflict: Bool { get }
+}
+
+extension Error {
+    public var isOffsetConflict: Bool { (self as? any OffsetConflictError)?.isOffsetConflict ?? false }
+}

@@ -264,4 +264,48 @@ struct InvariantViolation: Error { var message: String }
         try await engine.run()
         #expect(source.runs.withLock { $0 } == [100, 500])
     }
+
+    struct Behind: OffsetConflictError { var isOffsetConflict: Bool { true } }
+
+    /// Fails with an offset conflict while the offset it is given is below `servable`.
+    final class NeedsFreshOffset: ChangeSource {
+        let servable: UInt64
+        let runs = Mutex<[UInt64?]>([])
+        init(servable: UInt64) { self.servable = servable }
+        func run(after offset: Offset?, into output: RecordChannel) async throws {
+            runs.withLock { $0.append(offset?.lsn) }
+            if (offset?.lsn ?? 0) < servable { throw Behind() }
+        }
+        func acknowledge(_ offset: Offset) {}
+        func requestStop() {}
+    }
+
+    final class FixedSink: ChangeSink {
+        let offsets: Mutex<[Offset?]>
+        init(_ offsets: [Offset?]) { self.offsets = Mutex(offsets) }
+        func loadOffset() async throws -> Offset? {
+            offsets.withLock { o in o.count > 1 ? o.removeFirst() : o[0] }
+        }
+        func beginUnit(id: String) async throws {}
+        func write(_ records: [SourceRecord]) async throws {}
+        func commitUnit(offset: Offset) async throws {}
+        func abortUnit() async {}
+    }
+
+    @Test func offsetConflictReReadsTheCommittedOffsetOnce() async throws {
+        // Another agent committed 200 right after this one read 100: the re-read resolves it.
+        let source = NeedsFreshOffset(servable: 200)
+        let sink = FixedSink([Offset(source: "test", lsn: 100), Offset(source: "test", lsn: 200)])
+        try await Engine(source: source, sink: sink, configuration: EngineConfiguration(), logger: logger).run()
+        #expect(source.runs.withLock { $0 } == [100, 200])
+    }
+
+    @Test func offsetConflictWithAnUnchangedOffsetIsPermanent() async throws {
+        let source = NeedsFreshOffset(servable: 200)
+        let sink = FixedSink([Offset(source: "test", lsn: 100)])
+        await #expect(throws: Behind.self) {
+            try await Engine(source: source, sink: sink, configuration: EngineConfiguration(), logger: self.logger).run()
+        }
+        #expect(source.runs.withLock { $0 } == [100])
+    }
 }
