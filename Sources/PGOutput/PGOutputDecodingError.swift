@@ -198,3 +198,22 @@ extension PGOutputDecodingError {
         )
     }
 }
+
+extension PGOutputDecodingError {
+    /// The message boundary of the two-layer decoding (postgres-nio style): runs `body`, the field readers of
+    /// one message, and turns their cheap `PartialDecodingError` into a `PGOutputDecodingError` carrying the
+    /// message type, the whole message's bytes and the failing offset.
+    static func atMessageBoundary<T>(
+        messageType: UInt8?,
+        from buffer: inout ByteBuffer,
+        _ body: (inout ByteBuffer) throws(PartialDecodingError) -> T
+    ) throws(PGOutputDecodingError) -> T {
+        let message = buffer
+        do {
+            return try body(&buffer)
+        } catch {
+            throw PGOutputDecodingError(
+                error, messageType: messageType, lsn: nil, message: message, failedAt: buffer.readerIndex)
+        }
+    }
+}

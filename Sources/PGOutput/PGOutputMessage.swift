@@ -146,18 +146,7 @@ public enum PGOutputMessage: Sendable, Hashable {
         from buffer: inout ByteBuffer,
         _ body: (inout ByteBuffer) throws(PartialDecodingError) -> T
     ) throws(PGOutputDecodingError) -> T {
-        let message = buffer
-        do {
-            return try body(&buffer)
-        } catch {
-            throw PGOutputDecodingError(
-                error,
-                messageType: id.rawValue,
-                lsn: nil,
-                message: message,
-                failedAt: buffer.readerIndex
-            )
-        }
+        try PGOutputDecodingError.atMessageBoundary(messageType: id.rawValue, from: &buffer, body)
     }
 }
 

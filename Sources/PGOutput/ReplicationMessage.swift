@@ -78,17 +78,8 @@ public struct XLogData: Sendable, Hashable, CustomDebugStringConvertible {
 
     /// Decodes the fields after the `'w'` byte; the payload is the rest of `buffer`.
     public static func decode(from buffer: inout ByteBuffer) throws -> XLogData {
-        let message = buffer
-        do throws(PartialDecodingError) {
-            return try read(from: &buffer)
-        } catch {
-            throw PGOutputDecodingError(
-                error,
-                messageType: ReplicationMessage.ID.xLogData.rawValue,
-                lsn: nil,
-                message: message,
-                failedAt: buffer.readerIndex
-            )
+        try PGOutputDecodingError.atMessageBoundary(messageType: ReplicationMessage.ID.xLogData.rawValue, from: &buffer) { buffer throws(PartialDecodingError) in
+            try read(from: &buffer)
         }
     }
 
@@ -127,17 +118,8 @@ public struct PrimaryKeepalive: Sendable, Hashable {
 
     /// Decodes the 17 bytes after the `'k'` byte.
     public static func decode(from buffer: inout ByteBuffer) throws -> PrimaryKeepalive {
-        let message = buffer
-        do throws(PartialDecodingError) {
-            return try read(from: &buffer)
-        } catch {
-            throw PGOutputDecodingError(
-                error,
-                messageType: ReplicationMessage.ID.primaryKeepalive.rawValue,
-                lsn: nil,
-                message: message,
-                failedAt: buffer.readerIndex
-            )
+        try PGOutputDecodingError.atMessageBoundary(messageType: ReplicationMessage.ID.primaryKeepalive.rawValue, from: &buffer) { buffer throws(PartialDecodingError) in
+            try read(from: &buffer)
         }
     }
 

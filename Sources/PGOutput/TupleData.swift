@@ -33,17 +33,8 @@ public struct TupleData: Sendable, Hashable, CustomDebugStringConvertible {
 
     /// Decodes a `TupleData` and consumes exactly its bytes.
     public static func decode(from buffer: inout ByteBuffer) throws -> TupleData {
-        let message = buffer
-        do throws(PartialDecodingError) {
-            return try read(from: &buffer)
-        } catch {
-            throw PGOutputDecodingError(
-                error,
-                messageType: nil,
-                lsn: nil,
-                message: message,
-                failedAt: buffer.readerIndex
-            )
+        try PGOutputDecodingError.atMessageBoundary(messageType: nil, from: &buffer) { buffer throws(PartialDecodingError) in
+            try read(from: &buffer)
         }
     }
 
