@@ -139,7 +139,8 @@ private final class RecordTap {
             if message.offset > expected {
                 // The mock purged these before the tap read them (auto.offset.reset moved past them).
                 self.broker.addLost(Int(message.offset - expected))
-                self.logger.info(
+                // A warning: tests reading the record file would otherwise miss records silently.
+                self.logger.warning(
                     "Kafka dev broker tap: records purged by the mock before they were recorded",
                     metadata: [
                         KafkaLoggingKeys.topic: "\(id.topic)", KafkaLoggingKeys.partition: "\(id.partition)",

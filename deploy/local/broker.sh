@@ -62,6 +62,9 @@ cmd_start() {
         --bootstrap-file "$BOOTSTRAP_FILE" --record "$RECORD_FILE" >"$LOG_FILE" 2>&1 </dev/null &
     pid=$!
     echo "$pid" >"$PID_FILE"
+    # The kernel schedules each session as one group (autogroup): give the broker's group more weight than
+    # the agents' (each in its own session) so its record tap keeps up with them. Best effort, needs root.
+    echo -10 >"/proc/$pid/autogroup" 2>/dev/null || true
     local deadline=$((SECONDS + START_TIMEOUT_S))
     until [[ -s "$BOOTSTRAP_FILE" ]] && grep -q ':' "$BOOTSTRAP_FILE"; do
         if ! alive "$pid"; then

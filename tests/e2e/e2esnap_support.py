@@ -76,7 +76,8 @@ def log_value(log_text: str, message: str, key: str) -> Optional[str]:
     return value
 
 
-def offsets_cli(binary: Path, action: str, config_path: Path, *args: str, timeout: float = 60) -> subprocess.CompletedProcess:
+def offsets_cli(binary: Path, action: str, config_path: Path, *args: str,
+                timeout: float = 60) -> subprocess.CompletedProcess:
     """Runs `tributary offsets <action> --config FILE ARGS…` (stdin closed, so no confirmation prompt)."""
     return subprocess.run(
         [str(binary), "offsets", action, "--config", str(config_path), *args],
@@ -431,7 +432,8 @@ def diff_tables(rebuilt: dict, expected: dict, limit: int = 10) -> str:
     missing = [k for k in expected if k not in rebuilt]
     extra = [k for k in rebuilt if k not in expected]
     different = [k for k in expected if k in rebuilt and rebuilt[k] != expected[k]]
-    return (f"rebuilt {len(rebuilt)} rows, table has {len(expected)}: {len(missing)} missing {sorted(missing)[:limit]}, "
+    return (f"rebuilt {len(rebuilt)} rows, table has {len(expected)}: "
+            f"{len(missing)} missing {sorted(missing)[:limit]}, "
             f"{len(extra)} extra {sorted(extra)[:limit]}, {len(different)} different "
             f"{[(k, rebuilt[k], expected[k]) for k in sorted(different)[:limit]]}")
 
@@ -441,11 +443,11 @@ def diff_tables(rebuilt: dict, expected: dict, limit: int = 10) -> str:
 
 class Writer(threading.Thread):
     """Small transactions against `table (id integer PRIMARY KEY, v integer, s text)`: updates of random rows,
-    deletes, inserts of new ids above `next_id`, and key-changing updates. Remembers every key it touched
-    (old and new keys of key changes)."""
+    deletes, inserts of new ids above `next_id`, and key-changing updates, until stopped (or after
+    `max_transactions`). Remembers every key it touched (old and new keys of key changes)."""
 
     def __init__(self, url: str, table: str, max_id: int, next_id: int, seed: int = 7,
-                 ops_per_transaction: int = 4, pause: float = 0.0):
+                 ops_per_transaction: int = 4, pause: float = 0.0, max_transactions: Optional[int] = None):
         super().__init__(daemon=True, name=f"writer-{table}")
         self.url = url
         self.table = table
@@ -454,6 +456,7 @@ class Writer(threading.Thread):
         self.random = random.Random(seed)
         self.ops_per_transaction = ops_per_transaction
         self.pause = pause
+        self.max_transactions = max_transactions
         self.touched: set[int] = set()
         self.transactions = 0
         self.stop_event = threading.Event()
@@ -466,7 +469,7 @@ class Writer(threading.Thread):
             conn = psycopg2.connect(self.url)
             conn.autocommit = False
             with conn.cursor() as cur:
-                while not self.stop_event.is_set():
+                while not self.stop_event.is_set() and self.transactions != self.max_transactions:
                     for _ in range(self.ops_per_transaction):
                         self._one(cur)
                     conn.commit()

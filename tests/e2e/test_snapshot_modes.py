@@ -242,7 +242,7 @@ def test_select_statement_override_chooses_the_snapshot_rows(pg, names, agent, k
         (names.topic(a), {"id": 3}, {"id": 3, "name": "odd row changed"})]
 
 
-def test_filters_choose_the_captured_and_the_snapshotted_tables(pg, names, agent, kafka, request):
+def test_filters_choose_the_captured_and_the_snapshotted_tables(pg, names, agent, kafka):
     a, b, c = (f"{names.prefix}_{x}" for x in "abc")
     for table in (a, b, c):
         create(pg, f"public.{table}", 3)
