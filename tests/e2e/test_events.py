@@ -4,6 +4,8 @@ order of events inside and across transactions (EVENT-FORMAT.md c.2, c.3, c.5)."
 
 from __future__ import annotations
 
+import collections
+
 import base64
 from decimal import Decimal
 
@@ -134,6 +136,15 @@ def test_transaction_metadata(pg, names, agent, kafka):
         return [r for r in kafka.records(lambda t: t == tx_topic) if r.headers.get("tributary.unit") in units]
     s.wait_until(lambda: len(tx_records()) >= 4, 30, message="4 transaction records")
     assert process.stop() == 0, process.log_tail()
+
+    # BEGIN and END sit in different partitions, which the record tap reads independently: wait until every
+    # BEGIN of these transactions has its END recorded too.
+    def pairs_complete():
+        statuses = collections.Counter(
+            (unwrap(r.value_json)["id"].split(":")[0], unwrap(r.value_json)["status"]) for r in tx_records())
+        return all(statuses[(str(x), "BEGIN")] == statuses[(str(x), "END")] for x in (xid1, xid2, xid_other)) \
+            and statuses[(str(xid1), "END")] >= 1 and statuses[(str(xid2), "END")] >= 1
+    s.wait_until(pairs_complete, 30, message="complete BEGIN/END pairs in the record file")
     # Records of other transactions of the shared database are ignored; BEGIN and END have different keys
     # ('<xid>:<lsn>'), so they may sit in different partitions: order them by xid, BEGIN first.
     records = [r for r in tx_records()
