@@ -359,6 +359,20 @@ def committed_events(prefix: str, agent_name: str, output=None, offsets_topic: O
     return [events[i] for i in sorted(range(len(events)), key=lambda i: keys[i])]
 
 
+def wait_committed_events(prefix: str, agent_name: str, count: int, output=None, timeout: float = 30.0,
+                          offsets_topic: Optional[str] = None) -> list["ChangeEvent"]:
+    """`committed_events` once at least `count` committed non-tombstone events are visible, or the last read
+    after `timeout`. The dev broker's record file is an asynchronous tap that reads partitions independently,
+    so right after an agent stops one partition may still lag; waiting never hides a loss or a duplicate (the
+    caller asserts on the returned events)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        events = committed_events(prefix, agent_name, output=output, offsets_topic=offsets_topic)
+        if sum(1 for e in events if not e.tombstone) >= count or time.monotonic() >= deadline:
+            return events
+        time.sleep(0.2)
+
+
 def _freeze(value: Any) -> Any:
     if isinstance(value, dict):
         return tuple(sorted((k, _freeze(v)) for k, v in value.items()))

@@ -14,7 +14,7 @@ import time
 from typing import Optional
 
 import e2erobust_support as support
-from harness import assert_exactly_once, change, committed_events, unwrap, wait_until
+from harness import assert_exactly_once, change, committed_events, unwrap, wait_committed_events, wait_until
 
 BIG_ROWS = 20_000
 SEED = 20240611
@@ -264,7 +264,7 @@ def test_sigkill_restarts_keep_every_change_exactly_once(pg, pg_target, names, a
     assert not unexplained, f"slot confirmed positions that no offset record carries: {unexplained[:10]}"
     assert big_in_flight, "kill 4 came too late: the big transaction was already committed"
 
-    events = committed_events(names.prefix, names.agent_name, output=kafka)
+    events = wait_committed_events(names.prefix, names.agent_name, len(writer.expected), output=kafka)
     assert_exactly_once(events, writer.expected)
 
     # Replaying the committed output in source order gives the table's final content (= the writer's model).

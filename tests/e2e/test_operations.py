@@ -14,7 +14,9 @@ import time
 import pytest
 
 import e2erobust_support as support
-from harness import assert_exactly_once, change, committed_events, slot_state, unwrap, wait_until
+from harness import (
+    assert_exactly_once, change, committed_events, slot_state, unwrap, wait_committed_events, wait_until,
+)
 
 
 def _create_table(pg, table: str) -> None:
@@ -80,7 +82,7 @@ def test_sigterm_confirms_the_last_offset_and_restart_resumes_without_loss_or_du
     assert support.lsn_text(stopped_at) in second.log_text(), "the resume line names the committed offset"
     _assert_slot_at_last_offset(pg, names, kafka)
 
-    events = committed_events(names.prefix, names.agent_name, output=kafka)
+    events = wait_committed_events(names.prefix, names.agent_name, len(expected), output=kafka)
     assert_exactly_once(events, expected)
     assert [e.key for e in events] == [{"id": i} for i in range(1, 16)]
 
@@ -115,7 +117,7 @@ def test_sigterm_finishes_the_transaction_in_flight(pg, names, agent, kafka):
     print(f"\nSIGTERM {'while the transaction was in flight' if in_flight else 'after its unit was committed'}")
     assert code == 0, process.log_tail()
     _assert_slot_at_last_offset(pg, names, kafka)
-    events = committed_events(names.prefix, names.agent_name, output=kafka)
+    events = wait_committed_events(names.prefix, names.agent_name, rows, output=kafka)
     assert_exactly_once(events, [change("c", names.table, after={"id": i, "v": f"v{i}"}) for i in range(1, rows + 1)])
 
 
@@ -207,7 +209,7 @@ def test_second_agent_with_the_same_name_does_not_disturb_the_first_and_takes_ov
     _wait_changes(kafka, names, 9)
     assert second.stop() == 0, second.log_tail()
     _assert_slot_at_last_offset(pg, names, kafka)
-    assert_exactly_once(committed_events(names.prefix, names.agent_name, output=kafka), expected)
+    assert_exactly_once(wait_committed_events(names.prefix, names.agent_name, len(expected), output=kafka), expected)
 
 
 def harness_slot_pid(pg, slot: str):
@@ -238,7 +240,7 @@ def test_start_survives_a_crowded_spill_directory(pg, names, agent, kafka, tmp_p
         expected += _insert(pg, names.table, [run + 1])
         _wait_changes(kafka, names, run + 1)
         assert process.stop() == 0, process.log_tail()
-    assert_exactly_once(committed_events(names.prefix, names.agent_name, output=kafka), expected)
+    assert_exactly_once(wait_committed_events(names.prefix, names.agent_name, len(expected), output=kafka), expected)
 
 
 # MARK: - Unreachable database
@@ -321,7 +323,7 @@ def test_offsets_show_and_reset_then_no_data_restart_starts_fresh(pg, names, age
     assert second.stop() == 0, second.log_tail()
     _assert_slot_at_last_offset(pg, names, kafka)
 
-    events = committed_events(names.prefix, names.agent_name, output=kafka)
+    events = wait_committed_events(names.prefix, names.agent_name, len(expected), output=kafka)
     assert_exactly_once(events, expected)
     assert all(e.op == "c" for e in events), "no snapshot after the reset with snapshot.mode=no_data"
     new = json.loads(support.run_cli(tributary_bin, ["offsets", "show", "--config", str(second.config_path)]).stdout)

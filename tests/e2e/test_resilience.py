@@ -7,7 +7,7 @@
 
 from __future__ import annotations
 
-from harness import assert_exactly_once, change, committed_events, slot_state, wait_until
+from harness import assert_exactly_once, change, slot_state, wait_committed_events, wait_until
 from test_replay import create, events_of, execute, wait_events
 
 
@@ -31,7 +31,7 @@ def test_terminated_walsender_is_retried_without_loss_or_duplicates(pg, names, a
     assert a.stop() == 0, a.log_tail()
     assert "retrying after a recoverable error" in a.log_text()
     expected = [change("c", names.table, after={"id": i, "name": f"row {i}"}) for i in range(1, 11)]
-    assert_exactly_once(committed_events(names.prefix, names.agent_name, output=kafka), expected)
+    assert_exactly_once(wait_committed_events(names.prefix, names.agent_name, len(expected), output=kafka), expected)
 
 
 def test_start_up_warns_about_replica_identity_and_a_publication_missing_a_table(pg, names, agent, kafka):
