@@ -129,11 +129,18 @@ class RecordFileOutput:
     `{"topic","partition","offset","key","value","headers"}`, in the order the tap read them. The mock
     cluster does not hide aborted transactions, so this is everything produced, committed or not."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, bootstrap: Optional[str] = None, catch_up_timeout: float = 20.0):
         self.path = Path(path)
         self._position = 0
         self._inode: Optional[int] = None
         self._records: list[KafkaRecord] = []
+        # With the dev broker's bootstrap list, `records` first waits until the tap has recorded every
+        # partition of the matching topics up to the broker's high watermark: the tap reads partitions
+        # independently and asynchronously, so without this a reader can see one partition lag behind.
+        self.bootstrap = bootstrap
+        self.catch_up_timeout = catch_up_timeout
+        self._max_offset: dict[tuple[str, int], int] = {}
+        self._consumer = None
 
     def _refresh(self) -> None:
         try:
@@ -144,6 +151,7 @@ class RecordFileOutput:
         if stat.st_ino != self._inode or stat.st_size < self._position:
             # A restarted dev broker starts a new file.
             self._position, self._inode, self._records = 0, stat.st_ino, []
+            self._max_offset = {}
         with open(self.path, "rb") as f:
             f.seek(self._position)
             chunk = f.read()
@@ -152,14 +160,49 @@ class RecordFileOutput:
             if not line.strip():
                 continue
             item = json.loads(line)
-            self._records.append(KafkaRecord(
+            record = KafkaRecord(
                 topic=item["topic"], partition=int(item["partition"]), offset=int(item["offset"]),
                 key=item.get("key"), value=item.get("value"), headers=dict(item.get("headers") or {}),
-            ))
+            )
+            self._records.append(record)
+            slot = (record.topic, record.partition)
+            if record.offset > self._max_offset.get(slot, -1):
+                self._max_offset[slot] = record.offset
         self._position += end
+
+    def _high_watermarks(self, topic_filter: Callable[[str], bool]) -> dict[tuple[str, int], int]:
+        from confluent_kafka import Consumer, TopicPartition  # the test venv has it
+
+        if self._consumer is None:
+            self._consumer = Consumer({"bootstrap.servers": self.bootstrap, "group.id": "tributary-e2e-tap-check",
+                                       "enable.auto.commit": False, "log_level": 3})
+        marks: dict[tuple[str, int], int] = {}
+        for name, topic in self._consumer.list_topics(timeout=5).topics.items():
+            if name.startswith("__") or not topic_filter(name):
+                continue
+            for partition in topic.partitions:
+                _, high = self._consumer.get_watermark_offsets(TopicPartition(name, partition), timeout=5,
+                                                               cached=False)
+                if high > 0:
+                    marks[(name, partition)] = high
+        return marks
+
+    def _catch_up(self, topic_filter: Callable[[str], bool]) -> None:
+        try:
+            marks = self._high_watermarks(topic_filter)
+        except Exception:  # the broker is gone (e.g. after the session): read what the file has
+            return
+        deadline = time.monotonic() + self.catch_up_timeout
+        while any(self._max_offset.get(slot, -1) < high - 1 for slot, high in marks.items()):
+            if time.monotonic() >= deadline:
+                return
+            time.sleep(0.05)
+            self._refresh()
 
     def records(self, topic_filter: Callable[[str], bool]) -> list[KafkaRecord]:
         self._refresh()
+        if self.bootstrap:
+            self._catch_up(topic_filter)
         return [r for r in self._records if topic_filter(r.topic)]
 
 
@@ -239,7 +282,7 @@ def default_output():
             _default_output = BrokerOutput(os.environ["KAFKA_BOOTSTRAP_SERVERS"])
         else:
             path = os.environ.get("TRIBUTARY_TEST_KAFKA_RECORD") or str(STATE_DIR / "broker-record.jsonl")
-            _default_output = RecordFileOutput(Path(path))
+            _default_output = RecordFileOutput(Path(path), bootstrap=os.environ.get("TRIBUTARY_TEST_KAFKA_BOOTSTRAP"))
     return _default_output
 
 
