@@ -122,7 +122,7 @@ public final class Engine: Sendable {
                 unitSequence = session.sequence
                 await sink.abortUnit()
                 if error is CancellationError || Task.isCancelled { throw error }
-                if error.isOffsetConflict, startOverride == nil || committed != startOverride {
+                if error.isOffsetConflict, !isOperatorOverride(committed) {
                     // Maybe another agent of the same name committed right after we read the offset: re-read
                     // it once; only an unchanged offset makes the conflict real.
                     let fresh = try await withRetries("reload offset") { try await sink.loadOffset() }
@@ -137,27 +137,16 @@ public final class Engine: Sendable {
                     logger.error("stopping on a permanent error", metadata: ["error": "\(error)"])
                     throw error
                 }
-                if isStopping {
-                    logger.notice("stop requested while retrying: nothing in flight, stopping")
-                    return
-                }
+                if isStopping { throw Stopped() }
                 let delay = backoff(attempt: attempt)
                 logger.info(
                     "retrying after a recoverable error",
                     metadata: ["error": "\(error)", "retry.attempt": "\(attempt)", "retry.delay.ms": "\(delay)"])
                 observer?.retried(error: error)
-                // Sleep in short slices so a stop request is honoured during the back-off.
-                let deadline = ContinuousClock.now + .milliseconds(delay)
-                while ContinuousClock.now < deadline {
-                    if isStopping {
-                        logger.notice("stop requested while retrying: nothing in flight, stopping")
-                        return
-                    }
-                    try await Task.sleep(for: min(.milliseconds(100), deadline - ContinuousClock.now))
-                }
+                try await sleepUnlessStopped(milliseconds: delay)
                 // Another process (a previous or concurrent agent of the same name) may have committed since:
                 // resume after the sink's committed offset, not a stale copy.
-                if !(startOverride != nil && committed == startOverride) {
+                if !isOperatorOverride(committed) {
                     committed = try await withRetries("reload offset") { try await sink.loadOffset() } ?? committed
                 }
             }
@@ -174,6 +163,20 @@ public final class Engine: Sendable {
     /// Thrown inside `run` when a stop is requested while nothing is in flight.
     struct Stopped: Error {}
 
+    /// Back-off sleep in short slices, so a stop request is honoured at once (throws `Stopped`).
+    private func sleepUnlessStopped(milliseconds: Int) async throws {
+        let deadline = ContinuousClock.now + .milliseconds(milliseconds)
+        while ContinuousClock.now < deadline {
+            if isStopping { throw Stopped() }
+            try await Task.sleep(for: min(.milliseconds(100), deadline - ContinuousClock.now))
+        }
+    }
+
+    /// Whether `offset` is still the operator's `--start-lsn`, which must not be replaced by the sink's.
+    private func isOperatorOverride(_ offset: Offset?) -> Bool {
+        startOverride != nil && offset == startOverride
+    }
+
     private func withRetries<T>(_ what: String, _ body: () async throws -> T) async throws -> T {
         var attempt = 0
         while true {
@@ -184,11 +187,7 @@ public final class Engine: Sendable {
                 guard error.isRetriable, configuration.maxRetries < 0 || attempt <= configuration.maxRetries else { throw error }
                 let delay = backoff(attempt: attempt)
                 logger.info("\(what) failed; retrying", metadata: ["error": "\(error)", "retry.delay.ms": "\(delay)"])
-                let deadline = ContinuousClock.now + .milliseconds(delay)
-                while ContinuousClock.now < deadline {
-                    if isStopping { throw Stopped() }
-                    try await Task.sleep(for: min(.milliseconds(100), deadline - ContinuousClock.now))
-                }
+                try await sleepUnlessStopped(milliseconds: delay)
             }
         }
     }

@@ -101,7 +101,6 @@ extension ReplicationSession {
 
     struct SlotState {
         var confirmedFlush: UInt64
-        var restart: UInt64
         var lost: Bool
     }
 
@@ -109,7 +108,7 @@ extension ReplicationSession {
     /// database, in use by another connection).
     func inspectSlot(_ catalog: PGConnection) throws -> SlotState? {
         let result = try catalog.query("""
-            SELECT plugin, database, confirmed_flush_lsn, restart_lsn, wal_status, active_pid
+            SELECT plugin, database, confirmed_flush_lsn, wal_status, active_pid
             FROM pg_replication_slots WHERE slot_name = $1
             """, [configuration.slotName])
         let slot = configuration.slotName
@@ -124,8 +123,7 @@ extension ReplicationSession {
             throw PostgresSourceError(.slotInUse, "replication slot '\(slot)' is in use by server process \(active) (another agent, or the connection of a run that just died); retrying")
         }
         let confirmed = result.value(0, "confirmed_flush_lsn").flatMap { LSN(string: $0) }?.rawValue ?? 0
-        let restart = result.value(0, "restart_lsn").flatMap { LSN(string: $0) }?.rawValue ?? 0
-        return SlotState(confirmedFlush: confirmed, restart: restart, lost: result.value(0, "wal_status") == "lost")
+        return SlotState(confirmedFlush: confirmed, lost: result.value(0, "wal_status") == "lost")
     }
 
     enum StartPlan: Equatable {

@@ -92,7 +92,7 @@ extension ReplicationSession {
             let commitMicros = PGEpoch.unixMicros(fromPostgresMicros: commit.commitTime)
             let skip = commit.commitLSN.rawValue < resumeLSN
             transaction = OpenTransaction(
-                xid: commit.xid, commitLSN: commit.commitLSN, beginLSN: lsn, commitTimeMicros: commitMicros, skip: skip)
+                xid: commit.xid, commitLSN: commit.commitLSN, commitTimeMicros: commitMicros, skip: skip)
             if !skip {
                 batch.append(.begin(TransactionBoundary(
                     id: "\(commit.xid):\(lsn.rawValue)", timestampMicros: commitMicros,

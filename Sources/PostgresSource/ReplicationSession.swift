@@ -44,7 +44,6 @@ actor ReplicationSession {
     struct OpenTransaction {
         var xid: UInt32
         var commitLSN: LSN
-        var beginLSN: LSN
         var commitTimeMicros: Int64
         var nextIndex: Int64 = 0
         var skip: Bool
@@ -351,7 +350,7 @@ actor ReplicationSession {
             let skip = begin.finalLSN.rawValue < resumeLSN
             let commitMicros = PGEpoch.unixMicros(fromPostgresMicros: begin.commitTime)
             transaction = OpenTransaction(
-                xid: begin.xid, commitLSN: begin.finalLSN, beginLSN: lsn, commitTimeMicros: commitMicros, skip: skip)
+                xid: begin.xid, commitLSN: begin.finalLSN, commitTimeMicros: commitMicros, skip: skip)
             if !skip {
                 batch.append(.begin(TransactionBoundary(
                     id: "\(begin.xid):\(lsn.rawValue)", timestampMicros: commitMicros,

@@ -99,21 +99,6 @@ public final class RecordChannel: Sendable {
     /// Whether no batch is queued right now.
     public var isEmpty: Bool { state.withLock { $0.count == 0 } }
 
-    /// Non-suspending poll: the next batch if one is queued.
-    public func tryNext() -> [SourceRecord]? {
-        let (batch, producers): ([SourceRecord]?, [CheckedContinuation<Void, Never>]) = state.withLock { s in
-            guard s.count > 0 else { return (nil, []) }
-            let b = s.buffer[s.head]
-            s.buffer[s.head] = []
-            s.head += 1
-            let p = s.waitingProducers
-            s.waitingProducers = []
-            return (b, p)
-        }
-        for p in producers { p.resume() }
-        return batch
-    }
-
     /// Ends the channel: queued batches are still delivered, then `next` returns nil (or throws `error`).
     /// Wakes every waiter; later `send`s throw.
     public func finish(throwing error: (any Error)? = nil) {

@@ -1,5 +1,4 @@
 import EventFormat
-import Foundation
 import TributaryCore
 
 extension DebeziumJSONFormatter {
@@ -19,7 +18,7 @@ extension DebeziumJSONFormatter {
             }
         case .heartbeat:
             if heartbeats {
-                records.append(heartbeat(timestampMillis: Int64((Date().timeIntervalSince1970 * 1000).rounded())))
+                records.append(heartbeat(timestampMillis: WallClock.nowMillis()))
             }
         }
     }

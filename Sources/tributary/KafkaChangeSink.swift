@@ -83,7 +83,7 @@ actor KafkaChangeSink: ChangeSink {
 
     func commitUnit(offset: Offset) async throws {
         var offset = offset
-        offset.time = Self.nowMillis()
+        offset.time = WallClock.nowMillis()
         // Every event of the unit is acknowledged before its offset record is sent (see type doc).
         try await producer.flush(timeout: .seconds(60))
         try await producer.produce(
@@ -102,10 +102,6 @@ actor KafkaChangeSink: ChangeSink {
         } catch {
             logger.info("aborting the Kafka transaction failed", metadata: ["error": "\(error)"])
         }
-    }
-
-    static func nowMillis() -> Int64 {
-        Int64((Date().timeIntervalSince1970 * 1000).rounded())
     }
 }
 

@@ -108,7 +108,7 @@ struct OffsetAdmin {
     /// Writes `offset`, or a tombstone (Kafka) / removes the file when nil.
     func store(_ offset: Offset?) async throws {
         var offset = offset
-        offset?.time = KafkaChangeSink.nowMillis()
+        offset?.time = WallClock.nowMillis()
         switch configuration.offsets.storage {
         case .kafka(let topic):
             let producer = try TransactionalProducer(

@@ -66,7 +66,7 @@ actor StreamChangeSink: ChangeSink {
     func commitUnit(offset: Offset) async throws {
         flushPending()
         var offset = offset
-        offset.time = KafkaChangeSink.nowMillis()
+        offset.time = WallClock.nowMillis()
         try OffsetFile.write(try OffsetCodec.encode(offset), to: offsetFile)
     }
 
